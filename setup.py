@@ -1,0 +1,28 @@
+from setuptools import setup
+
+setup(
+    name="micrograd",
+    version="1.0.0",
+    description="A tiny scalar autograd engine and a neural-network library on top of it",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    packages=["micrograd"],
+    python_requires=">=3.9",
+    install_requires=[],  # the engine is standard library only
+    extras_require={
+        "viz": ["graphviz"],
+        "demo": ["scikit-learn", "matplotlib"],
+        "fast": ["numpy"],
+        # install the pinned CPU build first (pip install torch==2.13.0): an unpinned
+        # torch with none installed pulls a CUDA build of several GB
+        "test": ["torch>=2.0", "pytest", "hypothesis", "nbclient", "nbformat", "ipykernel",
+                 "graphviz", "scikit-learn", "matplotlib", "numpy"],
+    },
+    entry_points={"console_scripts": ["micrograd-demo=micrograd.demo:main"]},
+    classifiers=[
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Education",
+    ],
+)
