@@ -1,0 +1,161 @@
+"""Neuron, Layer, MLP: the original's structure and reprs, checked against a torch twin."""
+import random
+
+import pytest
+import torch
+
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+
+def torch_twin(model):
+    """the same MLP as a list of (weight, bias, activation) in float64, built from our weights"""
+    twin = []
+    for layer in model.layers:
+        w = torch.tensor([[wi.data for wi in n.w] for n in layer.neurons], dtype=torch.float64,
+                         requires_grad=True)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64, requires_grad=True)
+        first = layer.neurons[0]
+        twin.append((w, b, first.act if first.nonlin else None))
+    return twin
+
+
+def torch_forward(twin, x):
+    h = torch.tensor(x, dtype=torch.float64)
+    for w, b, act in twin:
+        h = w @ h + b
+        h = getattr(torch, act)(h) if act else h
+    return h
+
+
+@pytest.mark.parametrize("act, out_act", [('relu', None), ('tanh', 'tanh'), ('sigmoid', None), ('tanh', 'sigmoid')])
+def test_mlp_forward_and_backward_match_torch(act, out_act):
+    model = MLP(3, [5, 4, 2], act=act, out_act=out_act, rng=7)
+    twin = torch_twin(model)
+    xs = [[0.5, -1.2, 2.0], [-0.3, 0.8, 0.1], [1.5, 1.5, -0.7]]
+
+    loss = sum((yi**2 for x in xs for yi in model(x)), Value(0.0))
+    loss_t = sum((torch_forward(twin, x)**2).sum() for x in xs)
+    loss.backward()
+    loss_t.backward()
+
+    assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
+    for layer, (w, b, _) in zip(model.layers, twin):
+        for i, n in enumerate(layer.neurons):
+            assert [wi.grad for wi in n.w] == pytest.approx(w.grad[i].tolist(), rel=1e-10, abs=1e-13)
+            assert n.b.grad == pytest.approx(b.grad[i].item(), rel=1e-10, abs=1e-13)
+
+
+def test_parameter_count_and_order():
+    model = MLP(3, [4, 4, 1])
+    params = model.parameters()
+    assert len(params) == 41  # (3+1)*4 + (4+1)*4 + (4+1)*1
+    first = model.layers[0].neurons[0]
+    assert params[:4] == first.w + [first.b]  # weights then bias, neuron by neuron, layer by layer
+    assert all(isinstance(p, Value) for p in params)
+
+
+def test_reprs_as_in_the_original():
+    model = MLP(2, [3, 1])
+    assert repr(model) == ("MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)], "
+                           "Layer of [LinearNeuron(3)]]")
+    assert repr(Neuron(16, nonlin=False)) == "LinearNeuron(16)"
+    assert repr(Neuron(3, act='tanh')) == "TanhNeuron(3)"
+    assert repr(Layer(2, 2)) == "Layer of [ReLUNeuron(2), ReLUNeuron(2)]"
+
+
+def test_neuron_defaults_weights_in_range_and_zero_bias():
+    n = Neuron(1000, rng=3)
+    assert all(-1 <= w.data <= 1 for w in n.w)
+    assert n.b.data == 0.0 and n.nonlin and n.act == 'relu'
+
+
+def test_default_init_follows_global_random_like_the_original():
+    # the original draws random.uniform(-1, 1) once per weight, neuron by neuron, layer by layer
+    random.seed(1337)
+    expected = [random.uniform(-1, 1) for _ in range(2 * 16 + 16 * 16 + 16)]
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    weights = [w.data for layer in model.layers for n in layer.neurons for w in n.w]
+    assert weights == expected
+
+
+def test_seed_and_generator_give_the_same_model_without_touching_global_state():
+    state = random.getstate()
+    a = MLP(2, [4, 1], rng=42)
+    b = MLP(2, [4, 1], rng=random.Random(42))
+    assert random.getstate() == state
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+
+
+def test_lecture_neuron_activation_is_tanh_when_asked():
+    n = Neuron(2, act='tanh', rng=0)
+    x = [2.0, 0.0]
+    out = n(x)
+    expected = torch.tanh(torch.tensor(sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data, dtype=torch.float64))
+    assert out.data == pytest.approx(expected.item(), rel=1e-12)
+    assert out._op == 'tanh'
+
+
+def test_one_neuron_layer_returns_a_value():
+    out = Layer(2, 1)([1.0, 2.0])
+    assert isinstance(out, Value)
+    assert isinstance(Layer(2, 3)([1.0, 2.0]), list)
+
+
+def test_mlp_with_one_unit_hidden_layer_works():
+    model = MLP(2, [16, 1, 1], rng=5)
+    y = model([0.3, -0.2])
+    y.backward()
+    hidden = model.layers[1].neurons[0]
+    expected = sum(w.data * h.data for w, h in zip(hidden.w, model.layers[0]([0.3, -0.2]))) + hidden.b.data
+    assert model.layers[2].neurons[0].w[0].grad == pytest.approx(max(expected, 0.0), rel=1e-12)
+
+
+def test_inputs_may_be_values_numbers_tuples_or_generators():
+    model = MLP(2, [3, 1], rng=1)
+    ref = model([0.5, -1.0]).data
+    assert model((0.5, -1.0)).data == ref
+    assert model([Value(0.5), -1]).data == ref
+    assert model(x for x in (0.5, -1.0)).data == ref
+
+
+@pytest.mark.parametrize("module, x, expected", [
+    (Neuron(2), [1.0, 2.0, 3.0], "Neuron expects 2 inputs, got 3"),
+    (Layer(3, 2), [1.0], "Layer expects 3 inputs, got 1"),
+    (MLP(2, [4, 1]), [1.0, 2.0, 3.0], "MLP expects 2 inputs, got 3"),
+    (MLP(2, [4, 1]), [], "MLP expects 2 inputs, got 0"),
+])
+def test_wrong_number_of_inputs_raises_value_error(module, x, expected):
+    with pytest.raises(ValueError, match=expected):
+        module(x)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: MLP(2, 16), "nouts"),
+    (lambda: MLP(2, []), "nouts"),
+    (lambda: Neuron(0), "nin"),
+    (lambda: Layer(2, 0), "nout"),
+    (lambda: Neuron(2, act='swish'), "act"),
+])
+def test_bad_sizes_and_activations_raise_value_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_bad_rng_raises_type_error():
+    with pytest.raises(TypeError, match="str"):
+        MLP(2, [1], rng="seed")
+
+
+def test_zero_grad_resets_every_parameter():
+    model = MLP(2, [3, 1], rng=2)
+    model([1.0, -1.0]).backward()
+    assert any(p.grad != 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_module_base_has_no_parameters():
+    assert Module().parameters() == []
+    Module().zero_grad()  # nothing to reset, and no error
