@@ -1,0 +1,238 @@
+import math
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import graphviz
+import pytest
+
+from micrograd.engine import Value
+from micrograd.viz import draw_dot, trace
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+needs_dot = pytest.mark.skipif(shutil.which('dot') is None,
+                               reason="the Graphviz dot program is missing (apt-get install graphviz)")
+
+
+def small_graph():
+    # a = 2, b = -3, e = a*b = -6, d = e + a = -4, L = d**2 = 16
+    a = Value(2.0, label='a')
+    b = Value(-3.0, label='b')
+    e = a * b
+    e.label = 'e'
+    d = e + a
+    d.label = 'd'
+    L = d**2
+    return a, b, e, d, L
+
+
+def filled(source):
+    """names of the nodes drawn filled, in the order they appear"""
+    return re.findall(r'^\t(\w+) \[.*style=filled', source, flags=re.M)
+
+
+def test_trace_lists_children_first_and_one_edge_per_operand():
+    a, b, e, d, L = small_graph()
+    sq = a * a  # a twice: two edges, one per gradient contribution
+    nodes, edges = trace(L)
+    assert nodes == [a, b, e, d, L]
+    assert edges == [(a, e), (b, e), (e, d), (a, d), (d, L)]
+    assert trace(sq) == ([a, sq], [(a, sq), (a, sq)])
+    assert trace(a) == ([a], [])
+
+
+def test_draw_dot_source_is_exact():
+    a, b, e, d, L = small_graph()
+    L.backward()
+    # by the chain rule: dL/dd = 2d = -8; dL/de = dL/dd = -8;
+    # dL/da = dL/de * b + dL/dd = 24 - 8 = 16; dL/db = dL/de * a = -16.
+    # Values are numbered in trace order a, b, e, d, L; each op node feeds its result.
+    # graphviz puts the label first, then the other attributes sorted by name.
+    expected = '''digraph {
+\tgraph [rankdir=LR]
+\tn0 [label="{ a | data 2.0000 | grad 16.0000 }" shape=record]
+\tn1 [label="{ b | data -3.0000 | grad -16.0000 }" shape=record]
+\tn2 [label="{ e | data -6.0000 | grad -8.0000 }" shape=record]
+\tn2op [label="*"]
+\tn2op -> n2
+\tn3 [label="{ d | data -4.0000 | grad -8.0000 }" shape=record]
+\tn3op [label="+"]
+\tn3op -> n3
+\tn4 [label="{ data 16.0000 | grad 1.0000 }" shape=record]
+\tn4op [label="**2"]
+\tn4op -> n4
+\tn0 -> n2op
+\tn1 -> n2op
+\tn2 -> n3op
+\tn0 -> n3op
+\tn3 -> n4op
+}
+'''
+    assert draw_dot(L).source == expected
+
+
+def test_draw_dot_without_grad_top_to_bottom():
+    x = Value(-0.5, label='x')
+    y = x.relu()
+    expected = '''digraph {
+\tgraph [rankdir=TB]
+\tn0 [label="{ x | data -0.5000 }" shape=record]
+\tn1 [label="{ data 0.0000 }" shape=record]
+\tn1op [label=ReLU]
+\tn1op -> n1
+\tn0 -> n1op
+}
+'''
+    assert draw_dot(y, rankdir='TB', show_grad=False).source == expected
+
+
+def test_labels_with_record_syntax_are_escaped():
+    # | { } < > would split or break the record; the label must show as typed
+    x = Value(1.0, label='w|{1}<2> "q" \\')
+    assert draw_dot(x).source.splitlines()[2] == \
+        '\tn0 [label="{ w\\|\\{1\\}\\<2\\> \\"q\\" \\\\ | data 1.0000 | grad 0.0000 }" shape=record]'
+
+
+def test_draw_dot_returns_a_digraph_with_the_format():
+    dot = draw_dot(Value(1.0), format='png')
+    assert isinstance(dot, graphviz.Digraph)
+    assert dot.format == 'png'
+
+
+def test_same_dot_text_in_two_processes():
+    script = (
+        "from micrograd.engine import Value\n"
+        "from micrograd.nn import MLP\n"
+        "from micrograd.viz import draw_dot\n"
+        "m = MLP(3, [4, 4, 1], act='tanh', rng=7)\n"
+        "y = m([Value(0.5, label='x1'), Value(-1.0, label='x2'), Value(2.0, label='x3')])\n"
+        "y.backward()\n"
+        "print(draw_dot(y, highlight=5).source, end='')\n"
+    )
+    runs = [subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True,
+                           check=True, env={**os.environ, 'PYTHONHASHSEED': seed}).stdout
+            for seed in ('1', '2')]
+    assert runs[0] == runs[1]
+    assert runs[0].count('shape=record') == 116  # 3 inputs, 41 parameters, 72 computed
+
+
+def test_deep_chain_traces_without_recursion_error():
+    x = leaf = Value(0.5)
+    for _ in range(100_000):
+        x = x.tanh()
+    nodes, edges = trace(x)
+    assert len(nodes) == 100_001 and nodes[0] is leaf and nodes[-1] is x
+    assert len(edges) == 100_000
+
+
+def test_deep_chain_draws_without_recursion_error():
+    x = Value(0.5)
+    for _ in range(10_000):  # ten times the default recursion limit
+        x = x * 1.0
+    source = draw_dot(x, max_nodes=None).source
+    assert source.count('shape=record') == 20_001  # the leaf, 10000 constants, 10000 products
+
+
+def test_too_many_nodes_raises_naming_the_count():
+    x = Value(0.0)
+    for _ in range(300):
+        x = x + 1  # a constant and a sum per step: 601 values
+    with pytest.raises(ValueError, match=r"601 values, more than max_nodes=500.*max_nodes=601"):
+        draw_dot(x)
+    assert draw_dot(x, max_nodes=601).source.count('shape=record') == 601
+    assert draw_dot(x, max_nodes=None).source.count('shape=record') == 601
+
+
+def test_highlight_fills_the_largest_abs_grads():
+    a, b, e, d, L = small_graph()
+    L.backward()  # |grad|: a 16, b 16, e 8, d 8, L 1
+    assert filled(draw_dot(L).source) == []
+    assert filled(draw_dot(L, highlight=1).source) == ['n0']  # a tie goes to the earlier node
+    assert filled(draw_dot(L, highlight=3).source) == ['n0', 'n1', 'n2']
+    assert filled(draw_dot(L, highlight=99).source) == ['n0', 'n1', 'n2', 'n3', 'n4']
+    d.grad = math.nan  # a nan gradient is the first thing to look at
+    assert filled(draw_dot(L, highlight=1).source) == ['n3']
+    assert 'fillcolor=gold' in draw_dot(L, highlight=1).source
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({'highlight': -1}, "highlight must be a count"),
+    ({'highlight': True}, "highlight must be a count"),
+    ({'max_nodes': 0}, "max_nodes must be a positive int or None"),
+    ({'rankdir': 'lr'}, "rankdir must be one of LR, RL, TB, BT, got 'lr'"),
+])
+def test_draw_dot_rejects_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        draw_dot(Value(1.0), **kwargs)
+
+
+def test_draw_dot_rejects_a_list():
+    with pytest.raises(TypeError, match="draw_dot needs a Value, got list"):
+        draw_dot([Value(1.0), Value(2.0)])
+    with pytest.raises(TypeError, match="trace needs a Value, got float"):
+        trace(1.0)
+
+
+def test_missing_graphviz_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'graphviz', None)  # import graphviz now raises ImportError
+    with pytest.raises(ImportError, match=re.escape("pip install 'micrograd[viz]'")):
+        draw_dot(Value(1.0))
+    assert trace(Value(1.0))[0][0].data == 1.0  # trace needs no graphviz
+
+
+def test_importing_the_package_needs_no_graphviz():
+    script = ("import sys; sys.modules['graphviz'] = None\n"
+              "import micrograd, micrograd.nn, micrograd.viz\n"
+              "print('graphviz' in sys.modules and sys.modules['graphviz'] is not None)")
+    out = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert out == 'False\n'
+
+
+@pytest.mark.parametrize("run", [
+    lambda dot, tmp: dot.pipe(),
+    lambda dot, tmp: dot.render(tmp / 'gout'),
+    lambda dot, tmp: dot._repr_mimebundle_(),  # what Jupyter calls to show it inline
+])
+def test_missing_dot_program_adds_install_hint(monkeypatch, tmp_path, run):
+    monkeypatch.setenv('PATH', str(tmp_path))  # an empty directory: no dot on the PATH
+    with pytest.raises(graphviz.ExecutableNotFound) as info:
+        run(draw_dot(Value(1.0)), tmp_path)
+    message = str(info.value)
+    assert message.startswith("failed to execute") and "'dot'" in message  # graphviz's words first
+    assert message.count("apt-get install graphviz") == 1
+
+
+@needs_dot
+def test_renders_svg_and_png_with_dot(tmp_path):
+    a, b, e, d, L = small_graph()
+    L.backward()
+    path = draw_dot(L).render(tmp_path / 'gout')
+    assert path == str(tmp_path / 'gout.svg')
+    svg = pathlib.Path(path).read_text()
+    assert svg.startswith('<?xml') and '</svg>' in svg
+    texts = re.findall(r'<text[^>]*>([^<]*)</text>', svg)
+    assert texts.count('grad 16.0000') == 1 and texts.count('**2') == 1 and texts.count('+') == 1
+    png = draw_dot(L, format='png').pipe()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    width, height = int.from_bytes(png[16:20], 'big'), int.from_bytes(png[20:24], 'big')
+    assert width > height > 0  # left to right: wider than tall
+
+
+@needs_dot
+def test_escaped_label_renders_as_typed():
+    svg = draw_dot(Value(1.0, label='w|{1}<2> "q" \\')).pipe(encoding='utf-8')
+    assert '>w|{1}&lt;2&gt; &quot;q&quot; \\</text>' in svg
+
+
+@needs_dot
+def test_readme_graph_script_writes_svgs(tmp_path):
+    subprocess.run([sys.executable, 'scripts/render_readme_graph.py', '--out', str(tmp_path)],
+                   cwd=ROOT, check=True)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in (ROOT / 'docs' / 'images').glob('*.svg'))
+    for name in written:
+        assert '</svg>' in (tmp_path / name).read_text()
