@@ -1,6 +1,8 @@
+import html
 import math
 import os
 import pathlib
+import random
 import re
 import shutil
 import subprocess
@@ -236,3 +238,34 @@ def test_readme_graph_script_writes_svgs(tmp_path):
     assert written == sorted(p.name for p in (ROOT / 'docs' / 'images').glob('*.svg'))
     for name in written:
         assert '</svg>' in (tmp_path / name).read_text()
+
+
+def svg_fields(path):
+    """the text of every record field and op node in a committed SVG, in drawing order"""
+    return [html.unescape(t) for t in re.findall(r'<text[^>]*>([^<]*)</text>', path.read_text())]
+
+
+def test_committed_lecture_image_shows_the_lectures_numbers():
+    fields = svg_fields(ROOT / 'docs' / 'images' / 'lecture_neuron.svg')
+    shown = {fields[i]: (fields[i + 1], fields[i + 2]) for i in range(len(fields) - 2)
+             if fields[i + 1].startswith('data ') and not fields[i].startswith(('data ', 'grad '))}
+    x1, x2, w1, w2, b = 2.0, 0.0, -3.0, 1.0, 6.8813735870195432
+    n = x1 * w1 + x2 * w2 + b
+    o = math.tanh(n)
+    dn = 1 - o**2  # do/dn; every sum passes it on unchanged
+    expected = {'x1': (x1, w1 * dn), 'w1': (w1, x1 * dn), 'x2': (x2, w2 * dn), 'w2': (w2, x2 * dn),
+                'x1*w1': (x1 * w1, dn), 'x2*w2': (x2 * w2, dn), 'x1*w1 + x2*w2': (x1 * w1 + x2 * w2, dn),
+                'b': (b, dn), 'n': (n, dn), 'o': (o, 1.0)}
+    assert shown == {k: (f'data {d:.4f}', f'grad {g:.4f}') for k, (d, g) in expected.items()}
+
+
+def test_committed_readme_image_shows_the_readme_neuron():
+    fields = svg_fields(ROOT / 'docs' / 'images' / 'neuron.svg')
+    shown = sorted((d, g) for d, g in zip(fields, fields[1:]) if d.startswith('data '))
+    rng = random.Random(1337)  # the sequence random.seed(1337) gives, as in the README
+    w1, w2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
+    s = 0.0 + w1 * 1.0 + w2 * -2.0
+    assert s > 0  # so relu passes the gradient: 1 into every node past the inputs
+    pairs = [(w1, 1.0), (w2, -2.0), (0.0, 1.0), (1.0, w1), (-2.0, w2),  # w1, w2, b, x1, x2
+             (w1 * 1.0, 1.0), (w2 * -2.0, 1.0), (w1 * 1.0, 1.0), (s, 1.0), (s, 1.0)]
+    assert shown == sorted((f'data {d:.4f}', f'grad {g:.4f}') for d, g in pairs)
