@@ -17,6 +17,46 @@ class Module:
     def parameters(self):
         return []
 
+    def named_parameters(self):
+        """(name, Value) pairs in parameters() order, named by attribute path: 'layers.0.neurons.3.w.1'"""
+        def walk(obj, name):
+            if isinstance(obj, Value):
+                yield name, obj
+            elif isinstance(obj, Module):
+                for key, attr in vars(obj).items():
+                    yield from walk(attr, f"{name}.{key}" if name else key)
+            elif isinstance(obj, (list, tuple)):
+                for i, item in enumerate(obj):
+                    yield from walk(item, f"{name}.{i}")
+        named = list(walk(self, ''))
+        if [id(p) for _, p in named] != [id(p) for p in self.parameters()]:
+            raise TypeError(f"the Values in the attributes of {type(self).__name__} are not its "
+                            f"parameters(), in order: override named_parameters() to name them")
+        return named
+
+    def state_dict(self):
+        """{name: float} for every parameter, in parameters() order"""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """set every parameter from a state_dict(); all of it is checked first, so a bad one changes nothing"""
+        named = self.named_parameters()
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict of name -> number, got {type(state).__name__}")
+        known = dict(named)
+        missing = [name for name in known if name not in state]
+        unexpected = [key for key in state if key not in known]
+        if missing or unexpected:
+            raise ValueError(f"state does not fit this {type(self).__name__}: {len(missing)} missing "
+                             f"{missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}")
+        for name in known:
+            x = state[name]
+            # float() first, so a huge int fails here; abs(nan) < inf is False, so nan fails too
+            if isinstance(x, bool) or not isinstance(x, numbers.Real) or not abs(float(x)) < float('inf'):
+                raise ValueError(f"state[{name!r}] must be a finite number, got {x!r}")
+        for name, p in known.items():
+            p.data = float(state[name])
+
 
 class Neuron(Module):
     """a weighted sum of the inputs plus a bias, then an activation when nonlin"""

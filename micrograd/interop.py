@@ -1,0 +1,99 @@
+"""Moving an MLP to PyTorch and back: to_torch, from_torch (torch imported on first use)."""
+import math
+import random
+
+from micrograd.nn import MLP
+
+_TORCH_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}  # act -> torch.nn class name
+
+
+def to_torch(model):
+    """an equivalent torch.nn.Sequential in float64: Linear, then ReLU/Tanh/Sigmoid where model has one
+
+    model: an MLP. The result holds copies of its weights (Linear.weight[j, k] is
+    model.layers[i].neurons[j].w[k]); training one does not change the other.
+    """
+    torch = _import_torch('to_torch')
+    from micrograd.serialize import _architecture
+    _architecture(model)  # refuses what an MLP of plain layers could not rebuild
+    modules = []
+    for layer in model.layers:
+        neurons = layer.neurons
+        # skip_init: no random initialisation, which would advance torch's global generator
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, len(neurons[0].w), len(neurons),
+                                          dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in neurons], dtype=torch.float64))
+            linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
+        modules.append(linear)
+        if neurons[0].nonlin:
+            modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[neurons[0].act])())
+    return torch.nn.Sequential(*modules)
+
+
+def from_torch(seq):
+    """an MLP with the weights of seq, a torch.nn.Sequential of Linear layers each followed by
+    ReLU, Tanh, Sigmoid or nothing
+
+    Every hidden Linear must be followed by the same activation (the MLP's act); the last one
+    may have any or none (out_act). Floating weights of any dtype become Python floats (float32
+    ones exactly). Anything an MLP cannot represent raises ValueError naming the module.
+    """
+    torch = _import_torch('from_torch')
+    if not isinstance(seq, torch.nn.Sequential):
+        raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
+    activations = {torch.nn.ReLU: 'relu', torch.nn.Tanh: 'tanh', torch.nn.Sigmoid: 'sigmoid'}
+    layers = []  # [index in seq, Linear, the activation after it or None]
+    for i, m in enumerate(seq):
+        where = f"module {i} ({m!r})"
+        if isinstance(m, torch.nn.Linear):
+            if m.bias is None:
+                raise ValueError(f"{where} has no bias; every micrograd neuron has one")
+            if not m.weight.is_floating_point():
+                raise ValueError(f"{where} has {m.weight.dtype} weights; micrograd needs real numbers")
+            if layers and m.in_features != layers[-1][1].out_features:
+                raise ValueError(f"{where} takes {m.in_features} inputs but the layer before it "
+                                 f"gives {layers[-1][1].out_features}")
+            layers.append([i, m, None])
+        elif type(m) in activations:  # the exact class: a subclass may compute something else
+            if not layers or layers[-1][2] is not None:
+                raise ValueError(f"{where} does not follow a Linear; an MLP applies one activation per layer")
+            layers[-1][2] = activations[type(m)]
+        else:
+            raise ValueError(f"{where} has no micrograd equivalent; from_torch reads Linear, ReLU, Tanh, Sigmoid")
+    if not layers:
+        raise ValueError("the Sequential has no Linear layer")
+    act = layers[0][2] if len(layers) > 1 else (layers[0][2] or 'relu')
+    for i, m, a in layers[:-1]:
+        if a is None:
+            raise ValueError(f"module {i} ({m!r}) is a hidden layer with no activation after it; "
+                             f"every hidden layer of an MLP has one")
+        if a != act:
+            raise ValueError(f"module {i} ({m!r}) is followed by {a} but the first layer by {act}; "
+                             f"the hidden layers of an MLP share one activation")
+
+    weights = []
+    for i, m, _ in layers:
+        w = m.weight.detach().cpu().double().tolist()
+        b = m.bias.detach().cpu().double().tolist()
+        if not all(math.isfinite(x) for row in w + [b] for x in row):
+            raise ValueError(f"module {i} ({m!r}) has a weight that is nan or infinite")
+        weights.append((w, b))
+
+    # a private generator: the weights are overwritten anyway, and Python's global random state stays as it was
+    model = MLP(layers[0][1].in_features, [m.out_features for _, m, _ in layers], act=act,
+                out_act=layers[-1][2], rng=random.Random(0))
+    for layer, (w, b) in zip(model.layers, weights):
+        for neuron, row, bias in zip(layer.neurons, w, b):
+            for wi, x in zip(neuron.w, row):
+                wi.data = x
+            neuron.b.data = bias
+    return model
+
+
+def _import_torch(who):
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(f"{who} needs PyTorch: pip install 'micrograd[torch]'") from None
+    return torch

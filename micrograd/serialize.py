@@ -1,0 +1,163 @@
+"""Saving and loading an MLP as plain JSON, never pickle: loading a file can only ever give numbers."""
+import contextlib
+import json
+import math
+import numbers
+import os
+import random
+
+from micrograd.nn import _ACTIVATIONS, MLP
+
+FORMAT = 'micrograd.mlp'
+VERSION = 1  # raised whenever the layout changes, so an old micrograd refuses a newer file by name
+
+
+def save(model, path):
+    """write model, an MLP, to path as JSON: a format name and version, the architecture
+    (nin, nouts, act, out_act) and every parameter by its state_dict() name
+
+    Floats are written as repr() writes them, which reads back to the same bits. A nan or
+    infinite parameter raises ValueError: the file stays strict JSON, readable by any parser.
+    The text goes to a temporary file beside path, is flushed to disk, then renamed over path,
+    so a crash or an error leaves the old file or the new one, never a mix of both.
+    """
+    text = _to_json(model)  # whatever can go wrong with the model does, before any file is touched
+    _atomic_write(os.fspath(path), text)
+
+
+def load(path):
+    """a new MLP from a file save() wrote
+
+    The whole file is checked before the model is built: anything else (not JSON, truncated,
+    another format or version, inconsistent sizes, a parameter missing, extra, or not a finite
+    number) raises ValueError naming the file and the problem. Python's global random state
+    is left as it was.
+    """
+    path = os.fspath(path)
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        doc = json.loads(raw.decode('utf-8'), parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        return _from_document(doc)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{path} is not a micrograd model file: {e}") from None
+
+
+def _to_json(model):
+    architecture = _architecture(model)
+    parameters = {}
+    for name, x in model.state_dict().items():
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+            raise ValueError(f"parameter {name} is {x!r}; only finite numbers can be saved "
+                             f"(a nan usually means training diverged)")
+        parameters[name] = float(x)  # a plain float: json writes its repr, which round-trips
+    doc = {'format': FORMAT, 'version': VERSION, 'architecture': architecture, 'parameters': parameters}
+    return json.dumps(doc, indent=1, allow_nan=False) + '\n'
+
+
+def _from_document(doc):
+    _check_keys(doc, ('format', 'version', 'architecture', 'parameters'), 'the file')
+    if doc['format'] != FORMAT:
+        raise ValueError(f"format is {doc['format']!r}, expected {FORMAT!r}")
+    version = doc['version']
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive int, got {version!r}")
+    if version > VERSION:
+        raise ValueError(f"it has format version {version}, from a newer micrograd; this one reads "
+                         f"version {VERSION}: upgrade micrograd")
+
+    arch = doc['architecture']
+    _check_keys(arch, ('nin', 'nouts', 'act', 'out_act'), 'architecture')
+    nin, nouts, act, out_act = arch['nin'], arch['nouts'], arch['act'], arch['out_act']
+    if not _is_size(nin):
+        raise ValueError(f"architecture: nin must be a positive int, got {nin!r}")
+    if not isinstance(nouts, list) or not nouts or not all(_is_size(n) for n in nouts):
+        raise ValueError(f"architecture: nouts must be a non-empty list of positive ints, got {nouts!r:.80}")
+    if act not in _ACTIVATIONS:
+        raise ValueError(f"architecture: act must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
+    if out_act is not None and out_act not in _ACTIVATIONS:
+        raise ValueError(f"architecture: out_act must be null or one of {sorted(_ACTIVATIONS)}, got {out_act!r}")
+
+    parameters = doc['parameters']
+    if not isinstance(parameters, dict):
+        raise ValueError(f"parameters must be an object of name: number, got {type(parameters).__name__}")
+    sizes = [nin] + nouts
+    count = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(nouts)))
+    if len(parameters) != count:  # checked before building: the model is no larger than the file
+        raise ValueError(f"an MLP({nin}, {nouts}) has {count} parameters, the file holds {len(parameters)}")
+
+    # a private generator: the weights are overwritten, and the global random state stays as it was
+    model = MLP(nin, nouts, act=act, out_act=out_act, rng=random.Random(0))
+    try:
+        model.load_state_dict(parameters)  # checks every name and number before setting any
+    except OverflowError as e:  # an integer too large for a float
+        raise ValueError(f"a parameter is out of range: {e}") from None
+    return model
+
+
+def _architecture(model):
+    """nin, nouts, act and out_act of model, checked to be what MLP(nin, nouts, act, out_act) builds"""
+    if not isinstance(model, MLP):
+        raise TypeError(f"expected an MLP, got {type(model).__name__}")
+    layers = model.layers
+    sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
+    last = layers[-1].neurons[0]
+    act = layers[0].neurons[0].act if len(layers) > 1 else last.act
+    out_act = last.act if last.nonlin else None
+    for i, layer in enumerate(layers):
+        want = (True, act) if i < len(layers) - 1 else (out_act is not None, out_act or act)
+        for j, n in enumerate(layer.neurons):
+            if len(n.w) != sizes[i] or (n.nonlin, n.act if n.nonlin else want[1]) != want:
+                raise ValueError(f"layers[{i}].neurons[{j}] ({n!r}) differs from the rest of the MLP, "
+                                 f"which MLP(nin, nouts, act, out_act) could not rebuild")
+    return {'nin': sizes[0], 'nouts': sizes[1:], 'act': act, 'out_act': out_act}
+
+
+def _atomic_write(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+    # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='\n') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, 'O_DIRECTORY'):  # POSIX: make the rename itself survive a power cut
+        with contextlib.suppress(OSError):  # some file systems refuse to fsync a directory
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _check_keys(obj, keys, what):
+    if not isinstance(obj, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(obj).__name__}")
+    missing = [k for k in keys if k not in obj]
+    extra = [k for k in obj if k not in keys]
+    if missing or extra:
+        raise ValueError(f"{what} must have exactly the keys {list(keys)}; missing {missing}, unexpected {extra[:3]}")
+
+
+def _is_size(n):
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows, and not a weight a model can have")
+
+
+def _unique_keys(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:  # json would keep the last silently: a file edited or merged by hand
+            raise ValueError(f"the key {k!r} appears twice")
+        obj[k] = v
+    return obj

@@ -1,0 +1,143 @@
+"""Checking gradients: against finite differences (gradcheck) and against PyTorch (assert_matches_torch)."""
+import math
+import numbers
+
+from micrograd.engine import Value, _topo_order
+
+
+class GradcheckError(RuntimeError):
+    """an analytic gradient disagrees with the numeric one (a RuntimeError, as in torch.autograd)"""
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """check the gradients backward() gives fn(*inputs) against central finite differences
+
+    fn: called as fn(*inputs), returns one Value (reduce several outputs to one, e.g. with sum).
+    inputs: a Value or a list/tuple of Values; every one of them is checked.
+    eps: the step of the central difference (f(x + eps) - f(x - eps)) / (2 eps).
+    atol, rtol: input i passes when |analytic - numeric| <= atol + rtol * |numeric|,
+        the rule and the defaults of torch.autograd.gradcheck.
+    raise_exception: True raises GradcheckError naming every input that fails, with both
+        gradients; False returns False instead.
+    Returns True when every input passes. The data and grad of the inputs, and the grad of
+    every Value fn reads (model parameters, say), are as they were before the call.
+    """
+    inputs = _as_list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"input {i} must be a Value, got {type(x).__name__}")
+    _check_tolerances(eps=eps, atol=atol, rtol=rtol)
+    analytic = _analytic_grads(fn, inputs)
+    numeric = [_numeric_grad(fn, inputs, i, eps) for i in range(len(inputs))]
+
+    failures = []
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        allowed = atol + rtol * abs(n)
+        if not (math.isfinite(a) and math.isfinite(n) and abs(a - n) <= allowed):
+            name = f" ({inputs[i].label!r})" if inputs[i].label else ""
+            failures.append(f"input {i}{name}: analytic {a!r}, numeric {n!r}, "
+                            f"|difference| {abs(a - n):.3g} > atol + rtol * |numeric| = {allowed:.3g}")
+    if failures and raise_exception:
+        raise GradcheckError("gradcheck failed for " + "; ".join(failures)
+                             + f" (eps={eps}, atol={atol}, rtol={rtol})")
+    return not failures
+
+
+def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
+    """run fn on Values and torch_fn on float64 tensors, and check value and gradients agree
+
+    fn: called as fn(*values) with a fresh Value per input, returns one Value.
+    inputs: numbers or Values (only their data is read; nothing of theirs is changed).
+    torch_fn: the same computation on 0-d float64 tensors with requires_grad; by default fn
+        itself, which works for anything written with operators and the methods both share
+        (relu, tanh, exp, log, sigmoid).
+    rtol, atol: a number passes when |ours - torch's| <= atol + rtol * |torch's|. Both sides
+        compute in double precision, so only rounding separates them; it grows with the
+        length of the computation, and 1e-10 leaves room for thousands of ops while any
+        wrong derivative is off by far more.
+    Raises AssertionError naming the output or input that differs, with both numbers.
+    """
+    from micrograd.interop import _import_torch
+    torch = _import_torch('assert_matches_torch')
+    data = []
+    for i, x in enumerate(_as_list(inputs)):
+        if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real)):
+            raise TypeError(f"input {i} must be a Value or a number, got {type(x).__name__}")
+        data.append(x.data if isinstance(x, Value) else float(x))
+    _check_tolerances(atol=atol, rtol=rtol)
+    values = [Value(x) for x in data]
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in data]
+
+    out = _scalar_output(fn, values, 'fn')
+    out_t = (torch_fn or fn)(*tensors)
+    if not isinstance(out_t, torch.Tensor) or out_t.numel() != 1:
+        raise TypeError(f"torch_fn must return a tensor with one element, got {_describe(out_t)}")
+    out.backward()
+    out_t.sum().backward()
+
+    _assert_close(out.data, out_t.item(), "the output", rtol, atol)
+    for i, (v, t) in enumerate(zip(values, tensors)):
+        expected = 0.0 if t.grad is None else t.grad.item()  # None: torch_fn never read input i
+        _assert_close(v.grad, expected, f"the gradient of input {i}", rtol, atol)
+
+
+def _analytic_grads(fn, inputs):
+    out = _scalar_output(fn, inputs, 'fn')
+    nodes = _topo_order(out)
+    # the graph may reach Values that outlive the call (inputs, weights): zero their grads so
+    # stale ones don't add in, and put them back afterwards
+    saved = [v.grad for v in nodes]
+    try:
+        for v in nodes:
+            v.grad = 0.0
+        out.backward()
+        return [x.grad for x in inputs]
+    finally:
+        for v, g in zip(nodes, saved):
+            v.grad = g
+
+
+def _numeric_grad(fn, inputs, i, eps):
+    x = inputs[i]
+    saved = x.data
+    try:
+        x.data = saved + eps
+        plus = _scalar_output(fn, inputs, 'fn').data
+        x.data = saved - eps
+        minus = _scalar_output(fn, inputs, 'fn').data
+    finally:
+        x.data = saved
+    return (plus - minus) / (2 * eps)
+
+
+def _scalar_output(fn, args, who):
+    out = fn(*args)
+    if not isinstance(out, Value):
+        raise TypeError(f"{who} must return one Value (sum several outputs into one), got {_describe(out)}")
+    return out
+
+
+def _as_list(inputs):
+    if isinstance(inputs, (Value, numbers.Real)):
+        return [inputs]  # one input, as torch.autograd.gradcheck takes a lone tensor
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise TypeError(f"inputs must be a Value or a non-empty list or tuple, got {inputs!r:.60}")
+    return list(inputs)
+
+
+def _check_tolerances(**tolerances):
+    for name, x in tolerances.items():
+        positive = name == 'eps'
+        if (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x)
+                or x < 0 or (positive and x == 0)):
+            raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {x!r}")
+
+
+def _assert_close(ours, theirs, what, rtol, atol):
+    if not abs(ours - theirs) <= atol + rtol * abs(theirs):
+        raise AssertionError(f"{what} differs from torch: micrograd {ours!r}, torch {theirs!r} "
+                             f"(|difference| {abs(ours - theirs):.3g}, rtol={rtol}, atol={atol})")
+
+
+def _describe(x):
+    return type(x).__name__ if not isinstance(x, (list, tuple)) else f"a {type(x).__name__} of {len(x)}"
