@@ -56,7 +56,7 @@ def draw_dot(root, format='svg', rankdir='LR', show_grad=True, highlight=0, max_
 
     dot = _digraph_class(graphviz)(format=format, graph_attr={'rankdir': rankdir})
     for v in nodes:
-        fields = [_escape_record(v.label)] if v.label else []
+        fields = [_escape_record(str(v.label))] if v.label else []
         fields.append(f'data {v.data:.4f}')
         if show_grad:
             fields.append(f'grad {v.grad:.4f}')
