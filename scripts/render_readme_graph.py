@@ -1,7 +1,6 @@
 """Render the graph images the README shows into docs/images: python scripts/render_readme_graph.py"""
 import argparse
 import pathlib
-import random
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -14,8 +13,7 @@ from micrograd.viz import draw_dot  # noqa: E402
 
 def readme_neuron():
     """the README's example, word for word"""
-    random.seed(1337)
-    n = Neuron(2)
+    n = Neuron(2, rng=1337)
     y = n([Value(1.0), Value(-2.0)])
     y.backward()
     return draw_dot(y)

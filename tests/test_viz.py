@@ -262,7 +262,7 @@ def test_committed_lecture_image_shows_the_lectures_numbers():
 def test_committed_readme_image_shows_the_readme_neuron():
     fields = svg_fields(ROOT / 'docs' / 'images' / 'neuron.svg')
     shown = sorted((d, g) for d, g in zip(fields, fields[1:]) if d.startswith('data '))
-    rng = random.Random(1337)  # the sequence random.seed(1337) gives, as in the README
+    rng = random.Random(1337)  # what Neuron(2, rng=1337) draws from, as in the README
     w1, w2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
     s = 0.0 + w1 * 1.0 + w2 * -2.0
     assert s > 0  # so relu passes the gradient: 1 into every node past the inputs
