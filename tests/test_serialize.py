@@ -1,0 +1,260 @@
+"""state_dict / load_state_dict, and save / load as JSON: exact round trips, bad files refused, atomic writes."""
+import json
+import math
+import os
+import random
+
+import pytest
+
+import micrograd
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+from micrograd.serialize import load, save
+
+ARCHITECTURES = [
+    dict(nin=2, nouts=[16, 16, 1]),
+    dict(nin=3, nouts=[4, 4, 1], act='tanh', out_act='tanh'),
+    dict(nin=3, nouts=[5, 2], act='sigmoid', out_act='relu'),
+    dict(nin=4, nouts=[3]),  # one linear layer
+    dict(nin=1, nouts=[1], act='tanh', out_act='sigmoid'),
+]
+# floats whose shortest repr is long, or that are easy to lose: -0.0, a subnormal, the extremes
+AWKWARD = [-0.0, 5e-324, 1.7976931348623157e308, -2.2250738585072014e-308, 0.1 + 0.2, 1 / 3, -math.pi]
+
+
+def bits(model):
+    return [p.data.hex() for p in model.parameters()]
+
+
+def awkward_model(rng=0, **architecture):
+    model = MLP(rng=rng, **architecture)
+    for p, x in zip(model.parameters(), AWKWARD):
+        p.data = x
+    return model
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_save_load_round_trip_is_bitwise(architecture, tmp_path):
+    model = awkward_model(**architecture)
+    save(model, tmp_path / 'model.json')
+    loaded = load(tmp_path / 'model.json')
+    assert loaded is not model and type(loaded) is MLP
+    assert bits(loaded) == bits(model)
+    assert repr(loaded) == repr(model)  # same sizes and activations, layer by layer
+    x = [0.3 * (i + 1) for i in range(architecture['nin'])]
+    out, out_loaded = model(x), loaded(x)
+    out, out_loaded = (out, out_loaded) if isinstance(out, list) else ([out], [out_loaded])
+    assert [v.data for v in out] == [v.data for v in out_loaded]
+
+
+def test_save_writes_plain_json_with_format_version_and_architecture(tmp_path):
+    model = MLP(3, [4, 1], act='tanh', out_act=None, rng=1)
+    micrograd.save(model, str(tmp_path / 'model.json'))  # a str path works as well as a Path
+    doc = json.loads((tmp_path / 'model.json').read_text(encoding='utf-8'))
+    assert doc['format'] == 'micrograd.mlp' and doc['version'] == 1
+    assert doc['architecture'] == {'nin': 3, 'nouts': [4, 1], 'act': 'tanh', 'out_act': None}
+    assert doc['parameters'] == model.state_dict()
+    assert list(doc['parameters']) == list(model.state_dict())  # in parameters() order
+
+
+def test_load_leaves_the_global_random_state_alone(tmp_path):
+    save(MLP(2, [8, 1], rng=1), tmp_path / 'model.json')
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    micrograd.load(tmp_path / 'model.json')
+    assert random.random() == expected
+
+
+def test_state_dict_names_follow_parameters_order():
+    model = MLP(2, [3, 1], rng=0)
+    state = model.state_dict()
+    assert list(state)[:4] == ['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b',
+                               'layers.0.neurons.1.w.0']
+    assert list(state)[-1] == 'layers.1.neurons.0.b'
+    assert list(state.values()) == [p.data for p in model.parameters()]
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert list(Neuron(2, rng=0).state_dict()) == ['w.0', 'w.1', 'b']
+    assert list(Layer(1, 2, rng=0).state_dict()) == ['neurons.0.w.0', 'neurons.0.b', 'neurons.1.w.0', 'neurons.1.b']
+
+
+def test_load_state_dict_copies_another_models_weights():
+    source, target = MLP(3, [4, 1], rng=1), MLP(3, [4, 1], rng=2)
+    target.load_state_dict(source.state_dict())
+    assert bits(target) == bits(source)
+    assert all(a is not b for a, b in zip(target.parameters(), source.parameters()))
+
+
+def _state_with(model, key, value):
+    state = model.state_dict()
+    state[key] = value
+    return state
+
+
+@pytest.mark.parametrize("change, error, match", [
+    (lambda s: {k: v for k, v in s.items() if k != 'layers.1.neurons.0.b'}, ValueError, "1 missing"),
+    (lambda s: {**s, 'layers.2.neurons.0.b': 0.0}, ValueError, "1 unexpected"),
+    (lambda s: MLP(3, [5, 1], rng=0).state_dict(), ValueError, "does not fit"),  # wrong shape
+    # the bad entry is the last parameter: nothing may be set before it is found
+    (lambda s: {**s, 'layers.1.neurons.0.b': math.nan}, ValueError, "finite number, got nan"),
+    (lambda s: {**s, 'layers.1.neurons.0.b': -math.inf}, ValueError, "finite number, got -inf"),
+    (lambda s: {**s, 'layers.1.neurons.0.b': '0.5'}, ValueError, "finite number, got '0.5'"),
+    (lambda s: {**s, 'layers.1.neurons.0.b': True}, ValueError, "finite number, got True"),
+    (lambda s: {**s, 'layers.1.neurons.0.b': None}, ValueError, "finite number, got None"),
+    (lambda s: list(s.values()), TypeError, "must be a dict"),
+])
+def test_load_state_dict_rejects_bad_state_and_changes_nothing(change, error, match):
+    model = MLP(3, [4, 1], rng=1)
+    before = bits(model)
+    with pytest.raises(error, match=match):
+        model.load_state_dict(change(model.state_dict()))
+    assert bits(model) == before
+
+
+def test_load_state_dict_accepts_ints_as_floats():
+    model = MLP(1, [1], rng=0)
+    model.load_state_dict({'layers.0.neurons.0.w.0': 2, 'layers.0.neurons.0.b': -1})
+    assert [type(p.data) for p in model.parameters()] == [float, float]
+    assert model([3.0]).data == 5.0
+
+
+def test_named_parameters_refuses_a_module_whose_attributes_are_not_its_parameters():
+    class Scaled(Module):
+        def __init__(self):
+            self.scale = Value(2.0)  # a constant, deliberately left out of parameters()
+            self.w = Value(0.5)
+
+        def parameters(self):
+            return [self.w]
+
+    with pytest.raises(TypeError, match="override named_parameters"):
+        Scaled().state_dict()
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """a good file and the text in it"""
+    path = tmp_path / 'model.json'
+    save(MLP(3, [4, 1], rng=1), path)
+    return path, path.read_text(encoding='utf-8')
+
+
+def _edit_json(text, edit):
+    doc = json.loads(text)
+    edit(doc)
+    return json.dumps(doc)
+
+
+def _first_param(doc, value):
+    doc['parameters']['layers.0.neurons.0.w.0'] = value
+
+
+def _param_literal(text, literal):
+    """the file with its first weight written as literal, which json.dumps would never write"""
+    return _edit_json(text, lambda d: _first_param(d, 12345)).replace(': 12345,', f': {literal},', 1)
+
+
+BAD_FILES = {
+    'empty': (lambda t: '', "not a micrograd model file: Expecting value"),
+    'truncated': (lambda t: t[:len(t) // 2], "not a micrograd model file"),
+    'cut_one_char_short': (lambda t: t.rstrip()[:-1], "not a micrograd model file"),
+    'not_json': (lambda t: 'MLP(3, [4, 1])', "Expecting value"),
+    'a_list': (lambda t: '[]', "the file must be a JSON object, got list"),
+    'other_format': (lambda t: _edit_json(t, lambda d: d.update(format='torch')), "format is 'torch'"),
+    'newer_version': (lambda t: _edit_json(t, lambda d: d.update(version=2)), "newer micrograd"),
+    'version_as_text': (lambda t: _edit_json(t, lambda d: d.update(version='1')), "version must be"),
+    'no_parameters': (lambda t: _edit_json(t, lambda d: d.pop('parameters')), "missing \\['parameters'\\]"),
+    'extra_key': (lambda t: _edit_json(t, lambda d: d.update(pickle='x')), "unexpected \\['pickle'\\]"),
+    'wrong_shape': (lambda t: _edit_json(t, lambda d: d['architecture'].update(nouts=[5, 1])),
+                    "has 26 parameters, the file holds 21"),
+    'same_count_other_shape': (lambda t: _edit_json(t, lambda d: d['architecture'].update(nin=6, nouts=[3])),
+                               "does not fit"),
+    'zero_width_layer': (lambda t: _edit_json(t, lambda d: d['architecture'].update(nouts=[4, 0])),
+                         "nouts must be a non-empty list of positive ints"),
+    'unknown_act': (lambda t: _edit_json(t, lambda d: d['architecture'].update(act='gelu')), "act must be one of"),
+    'renamed_parameter': (lambda t: t.replace('"layers.0.neurons.0.w.0"', '"layers.0.neurons.0.w.9"'),
+                          "does not fit"),
+    'parameter_as_text': (lambda t: _edit_json(t, lambda d: _first_param(d, '0.5')), "finite number, got '0.5'"),
+    'parameter_null': (lambda t: _edit_json(t, lambda d: _first_param(d, None)), "finite number, got None"),
+    'parameter_nan': (lambda t: _param_literal(t, 'NaN'), "NaN is not a number JSON allows"),
+    'parameter_infinity': (lambda t: _param_literal(t, '-Infinity'), "-Infinity is not a number JSON allows"),
+    'parameter_overflows': (lambda t: _param_literal(t, '1e400'), "finite number, got inf"),
+    'parameter_huge_int': (lambda t: _edit_json(t, lambda d: _first_param(d, 10**400)), "out of range"),
+    'duplicate_key': (lambda t: t.replace('"version": 1', '"version": 1, "version": 1'), "'version' appears twice"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_load_rejects_a_bad_file_naming_it(name, saved):
+    path, text = saved
+    corrupt, match = BAD_FILES[name]
+    bad = path.with_name('bad.json')
+    bad.write_text(corrupt(text), encoding='utf-8')
+    with pytest.raises(ValueError, match=match) as info:
+        load(bad)
+    assert str(bad) in str(info.value)
+
+
+def test_load_rejects_bytes_that_are_not_utf8(tmp_path):
+    (tmp_path / 'bad.json').write_bytes(b'\xff\xfe{\x00')
+    with pytest.raises(ValueError, match="not a micrograd model file.*utf-8"):
+        load(tmp_path / 'bad.json')
+
+
+def test_a_bad_file_leaves_a_model_being_restored_unchanged(saved):
+    path, text = saved
+    model = MLP(3, [4, 1], rng=7)
+    before = bits(model)
+    path.write_text(text[:-40], encoding='utf-8')
+    with pytest.raises(ValueError):
+        model.load_state_dict(load(path).state_dict())
+    assert bits(model) == before
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_save_refuses_a_non_finite_parameter_and_keeps_the_old_file(bad, saved):
+    path, text = saved
+    model = MLP(3, [4, 1], rng=2)
+    model.layers[1].neurons[0].b.data = bad
+    with pytest.raises(ValueError, match=f"layers.1.neurons.0.b is {bad}"):
+        save(model, path)
+    assert path.read_text(encoding='utf-8') == text
+    assert os.listdir(path.parent) == ['model.json']
+
+
+def test_save_refuses_what_is_not_an_mlp(tmp_path):
+    with pytest.raises(TypeError, match="expected an MLP, got Neuron"):
+        save(Neuron(2), tmp_path / 'n.json')
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_an_mlp_edited_into_something_mlp_cannot_rebuild(tmp_path):
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[1].act = 'tanh'  # one relu neuron turned tanh
+    with pytest.raises(ValueError, match=r"layers\[0\].neurons\[1\] \(TanhNeuron\(2\)\) differs"):
+        save(model, tmp_path / 'm.json')
+
+
+@pytest.mark.parametrize("failing", ['fsync', 'replace'])
+@pytest.mark.parametrize("exception", [OSError("disk full"), KeyboardInterrupt()])
+def test_a_failed_save_leaves_the_old_file_whole_and_no_temporary_file(failing, exception, saved, monkeypatch):
+    path, text = saved
+
+    def fail(*args):
+        raise exception
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(type(exception)):
+        save(MLP(3, [4, 1], rng=99), path)
+    monkeypatch.undo()
+    assert path.read_text(encoding='utf-8') == text
+    assert os.listdir(path.parent) == ['model.json']
+
+
+def test_save_replaces_the_old_file_and_respects_the_umask(saved):
+    path, _ = saved
+    model = MLP(3, [4, 1], rng=3)
+    save(model, path)
+    assert bits(load(path)) == bits(model)
+    with open(path.with_name('plain.txt'), 'w'):  # how open() sets permissions under this umask
+        pass
+    assert os.stat(path).st_mode == os.stat(path.with_name('plain.txt')).st_mode
