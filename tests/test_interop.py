@@ -1,0 +1,202 @@
+"""to_torch / from_torch: same weights, same outputs and gradients, and training carries on where it stopped."""
+import random
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from micrograd.interop import from_torch, to_torch
+from micrograd.nn import MLP
+
+ARCHITECTURES = [
+    dict(nin=2, nouts=[16, 16, 1]),
+    dict(nin=3, nouts=[4, 4, 1], act='tanh', out_act='tanh'),
+    dict(nin=3, nouts=[5, 2], act='sigmoid', out_act='relu'),
+    dict(nin=4, nouts=[3]),
+    dict(nin=2, nouts=[3, 1], act='tanh', out_act='sigmoid'),
+]
+INPUTS = [[0.5, -1.2, 0.3, 2.0], [-0.7, 0.1, -0.4, 0.9], [1.5, 0.8, -1.1, -0.2]]
+
+
+def as_list(out):
+    return out if isinstance(out, list) else [out]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_to_torch_gives_the_same_outputs_and_gradients(architecture):
+    model = MLP(rng=11, **architecture)
+    seq = to_torch(model)
+    assert all(p.dtype == torch.float64 for p in seq.parameters())
+    for x in INPUTS:
+        x = x[:architecture['nin']]
+        out = as_list(model(x))
+        out_t = seq(torch.tensor(x, dtype=torch.float64))
+        # a few dozen ops, summed in another order by torch's matmul: rounding stays near 1e-15
+        assert [v.data for v in out] == pytest.approx(out_t.tolist(), rel=1e-12, abs=1e-12)
+
+        model.zero_grad()
+        seq.zero_grad()
+        sum(v * v for v in out).backward()
+        (out_t * out_t).sum().backward()
+        grads_t = [g for m in seq if isinstance(m, torch.nn.Linear)
+                   for g in _per_neuron(m.weight.grad, m.bias.grad)]
+        assert [p.grad for p in model.parameters()] == pytest.approx(grads_t, rel=1e-12, abs=1e-12)
+
+
+def _per_neuron(weight, bias):
+    """a Linear's numbers in micrograd's parameters() order: each neuron's weights, then its bias"""
+    return [x for row, b in zip(weight.tolist(), bias.tolist()) for x in row + [b]]
+
+
+def test_to_torch_builds_linear_and_activation_modules():
+    seq = to_torch(MLP(3, [4, 4, 1], act='tanh', out_act='sigmoid', rng=0))
+    assert [type(m).__name__ for m in seq] == ['Linear', 'Tanh', 'Linear', 'Tanh', 'Linear', 'Sigmoid']
+    assert [type(m).__name__ for m in to_torch(MLP(2, [3, 1], rng=0))] == ['Linear', 'ReLU', 'Linear']
+
+
+def test_to_torch_copies_the_weights():
+    model = MLP(2, [3, 1], rng=0)
+    seq = to_torch(model)
+    assert seq[0].weight[1, 0].item() == model.layers[0].neurons[1].w[0].data
+    assert seq[2].bias[0].item() == model.layers[1].neurons[0].b.data
+    before = [p.data for p in model.parameters()]
+    with torch.no_grad():
+        seq[0].weight.add_(1.0)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_to_torch_leaves_torch_random_state_alone():
+    state = torch.get_rng_state()
+    to_torch(MLP(2, [16, 16, 1], rng=0))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_from_torch_of_to_torch_is_the_same_model_bitwise(architecture):
+    model = MLP(rng=5, **architecture)
+    back = from_torch(to_torch(model))
+    assert repr(back) == repr(model)
+    assert [p.data.hex() for p in back.parameters()] == [p.data.hex() for p in model.parameters()]
+
+
+def test_from_torch_reads_a_float32_model_exactly():
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+    model = from_torch(seq)
+    assert repr(model) == repr(MLP(3, [5, 2], act='tanh', rng=0))
+    assert [p.data for p in model.parameters()] == [x for m in (seq[0], seq[2])
+                                                    for x in _per_neuron(m.weight.double(), m.bias.double())]
+    seq64 = seq.double()  # float32 weights are exact in float64, so this is the same function
+    for x in INPUTS:
+        out_t = seq64(torch.tensor(x[:3], dtype=torch.float64))
+        assert [v.data for v in model(x[:3])] == pytest.approx(out_t.tolist(), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("modules, act, out_act", [
+    ([torch.nn.Linear(2, 3)], 'relu', None),
+    ([torch.nn.Linear(2, 3), torch.nn.Sigmoid()], 'sigmoid', 'sigmoid'),
+    ([torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Tanh()], 'relu', 'tanh'),
+    ([torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)],
+     'tanh', None),
+])
+def test_from_torch_reads_act_and_out_act(modules, act, out_act):
+    model = from_torch(torch.nn.Sequential(*modules))
+    sizes = [m.out_features for m in modules if isinstance(m, torch.nn.Linear)]
+    assert repr(model) == repr(MLP(2, sizes, act=act, out_act=out_act, rng=0))
+
+
+def test_from_torch_leaves_python_random_state_alone():
+    seq = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    random.seed(3)
+    expected = random.random()
+    random.seed(3)
+    from_torch(seq)
+    assert random.random() == expected
+
+
+def _nan_weight():
+    linear = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        linear.weight[0, 1] = float('nan')
+    return linear
+
+
+@pytest.mark.parametrize("modules, match", [
+    ([torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1)], r"module 1 \(Dropout.*no micrograd equivalent"),
+    ([torch.nn.Linear(2, 3), torch.nn.GELU()], r"module 1 \(GELU.*no micrograd equivalent"),
+    ([torch.nn.Linear(2, 3, bias=False)], r"module 0 \(Linear.*has no bias"),
+    ([torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(4, 1)], r"module 2 .*takes 4 inputs .* gives 3"),
+    ([torch.nn.Linear(2, 3), torch.nn.Linear(3, 1)], r"module 0 .*hidden layer with no activation"),
+    ([torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)],
+     r"module 2 .*followed by tanh but the first layer by relu"),
+    ([torch.nn.ReLU(), torch.nn.Linear(2, 1)], r"module 0 \(ReLU\(\)\) does not follow a Linear"),
+    ([torch.nn.Linear(2, 1), torch.nn.ReLU(), torch.nn.Tanh()], r"module 2 \(Tanh\(\)\) does not follow a Linear"),
+    ([], "no Linear layer"),
+    ([_nan_weight()], r"module 0 .*nan or infinite"),
+])
+def test_from_torch_names_what_it_cannot_represent(modules, match):
+    with pytest.raises(ValueError, match=match):
+        from_torch(torch.nn.Sequential(*modules))
+
+
+def test_from_torch_takes_only_a_sequential():
+    with pytest.raises(TypeError, match="takes a torch.nn.Sequential, got Linear"):
+        from_torch(torch.nn.Linear(2, 1))
+
+
+def test_to_torch_takes_only_an_mlp():
+    with pytest.raises(TypeError, match="expected an MLP"):
+        to_torch(torch.nn.Linear(2, 1))
+
+
+def test_missing_torch_raises_import_error_with_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'torch', None)  # what import sees when torch is not installed
+    with pytest.raises(ImportError, match=r"to_torch needs PyTorch: pip install 'micrograd\[torch\]'"):
+        to_torch(MLP(2, [1], rng=0))
+
+
+def test_importing_micrograd_does_not_import_torch():
+    code = ("import sys, micrograd, micrograd.interop, micrograd.testing, micrograd.serialize\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_training_continues_in_torch_exactly_as_in_micrograd():
+    rng = random.Random(7)
+    xs = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(8)]
+    ys = [1.0 if x0 * x1 > 0 else -1.0 for x0, x1 in xs]
+    lr = 0.05
+
+    def loss_of(model):
+        return sum((model(x) - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+
+    def sgd_step(model):
+        loss = loss_of(model)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        return loss.data
+
+    model = MLP(2, [8, 8, 1], act='tanh', rng=1)
+    for _ in range(4):
+        sgd_step(model)
+
+    seq = to_torch(model)  # exported after 4 steps; both now go on for 5 more
+    X, Y = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
+    optimizer = torch.optim.SGD(seq.parameters(), lr=lr)
+    torch_losses = []
+    for _ in range(5):
+        loss = ((seq(X).squeeze(1) - Y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        torch_losses.append(loss.item())
+    ours = [sgd_step(model) for _ in range(5)]
+
+    assert ours[0] != ours[-1]  # the loss moves, so agreement is not a constant compared with itself
+    # each step feeds rounding of the last into the next; 9 steps stay far below 1e-10
+    assert ours == pytest.approx(torch_losses, rel=1e-10)
+    final = [x for m in seq if isinstance(m, torch.nn.Linear) for x in _per_neuron(m.weight, m.bias)]
+    assert [p.data for p in model.parameters()] == pytest.approx(final, rel=1e-10, abs=1e-12)
