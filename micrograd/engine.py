@@ -3,10 +3,6 @@ import math
 import numbers
 
 
-def _leaf_backward():
-    """a leaf has no children to pass gradient to"""
-
-
 def _as_float(data):
     if type(data) is float:  # the hot path: skip the checks below
         return data
@@ -18,38 +14,57 @@ def _as_float(data):
 
 class Value:
     """a scalar and its gradient"""
-    # slots, not a __dict__: about half the memory per node, and faster attribute access
-    __slots__ = ('data', 'grad', '_backward', '_prev', '_op', 'label')
+    # Slots, not a __dict__, and no closure per node: each op stores its backward function, shared
+    # by all its nodes, in _grad_fn, and _backward makes the closure on demand. A closure stored
+    # per node refers back to its node: a reference cycle that only Python's cyclic garbage
+    # collector can free, and that collector then takes most of a training step's time.
+    __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn')
 
     def __init__(self, data, _children=(), _op='', label=''):
         self.data = _as_float(data)
         self.grad = 0.0
-        self._backward = _leaf_backward
         self._prev = tuple(_children)  # a tuple, not a set: iteration order must not depend on id()
         self._op = _op
         self.label = label
+        self._grad_fn = Value._leaf_backward
+
+    @property
+    def _backward(self):
+        """the closure that passes self.grad on to the children, as in the lecture: o._backward()"""
+        return lambda: self._grad_fn(self)
+
+    @_backward.setter
+    def _backward(self, closure):
+        # an op written the lecture's way assigns its own closure: it runs in backward() like any other
+        self._grad_fn = lambda out: closure()
+
+    @staticmethod
+    def _leaf_backward(out):
+        """a leaf has no children to pass gradient to"""
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
         out = Value(self.data + other.data, (self, other), '+')
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-
+        out._grad_fn = Value._add_backward
         return out
+
+    @staticmethod
+    def _add_backward(out):  # out = self + other
+        self, other = out._prev
+        self.grad += out.grad
+        other.grad += out.grad
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
         out = Value(self.data * other.data, (self, other), '*')
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-
+        out._grad_fn = Value._mul_backward
         return out
+
+    @staticmethod
+    def _mul_backward(out):  # out = self * other
+        self, other = out._prev
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
 
     def __pow__(self, other):
         if isinstance(other, Value):
@@ -66,6 +81,7 @@ class Value:
         except OverflowError:
             raise OverflowError(f"{self.data} ** {other} is too large for a float") from None
 
+        # the exponent is a number, not a child: this op keeps it in a closure, the lecture's way
         def _backward():
             self.grad += other * self.data ** (other - 1) * out.grad  # d/dx x^n = n x^(n-1)
         out._backward = _backward
@@ -74,45 +90,49 @@ class Value:
 
     def relu(self):
         out = Value(0.0 if self.data < 0 else self.data, (self,), 'ReLU')
-
-        def _backward():
-            self.grad += (out.data > 0) * out.grad  # relu'(0) = 0, as in torch
-        out._backward = _backward
-
+        out._grad_fn = Value._relu_backward
         return out
+
+    @staticmethod
+    def _relu_backward(out):  # out = self.relu()
+        self, = out._prev
+        self.grad += (out.data > 0) * out.grad  # relu'(0) = 0, as in torch
 
     def tanh(self):
         # math.tanh saturates at ±1; the exp formula overflows for large |x|
         out = Value(math.tanh(self.data), (self,), 'tanh')
-
-        def _backward():
-            self.grad += (1 - out.data**2) * out.grad
-        out._backward = _backward
-
+        out._grad_fn = Value._tanh_backward
         return out
+
+    @staticmethod
+    def _tanh_backward(out):  # out = self.tanh()
+        self, = out._prev
+        self.grad += (1 - out.data**2) * out.grad
 
     def exp(self):
         try:
             out = Value(math.exp(self.data), (self,), 'exp')
         except OverflowError:
             raise OverflowError(f"exp({self.data}) is too large for a float") from None
-
-        def _backward():
-            self.grad += out.data * out.grad  # d/dx e^x = e^x
-        out._backward = _backward
-
+        out._grad_fn = Value._exp_backward
         return out
+
+    @staticmethod
+    def _exp_backward(out):  # out = self.exp()
+        self, = out._prev
+        self.grad += out.data * out.grad  # d/dx e^x = e^x
 
     def log(self):
         if self.data <= 0:
             raise ValueError(f"log needs a positive value, got {self.data}")
         out = Value(math.log(self.data), (self,), 'log')
-
-        def _backward():
-            self.grad += out.grad / self.data  # d/dx log(x) = 1/x
-        out._backward = _backward
-
+        out._grad_fn = Value._log_backward
         return out
+
+    @staticmethod
+    def _log_backward(out):  # out = self.log()
+        self, = out._prev
+        self.grad += out.grad / self.data  # d/dx log(x) = 1/x
 
     def sigmoid(self):
         # exp of a negative number only: exp(-x) would overflow for x below about -709
@@ -122,19 +142,20 @@ class Value:
             e = math.exp(self.data)
             s = e / (1 + e)
         out = Value(s, (self,), 'sigmoid')
-
-        def _backward():
-            self.grad += out.data * (1 - out.data) * out.grad  # s' = s (1 - s)
-        out._backward = _backward
-
+        out._grad_fn = Value._sigmoid_backward
         return out
+
+    @staticmethod
+    def _sigmoid_backward(out):  # out = self.sigmoid()
+        self, = out._prev
+        self.grad += out.data * (1 - out.data) * out.grad  # s' = s (1 - s)
 
     def backward(self):
         """fill .grad of every node this one depends on with d(self)/d(node)"""
         order = _topo_order(self)
         self.grad = 1.0
         for v in reversed(order):
-            v._backward()
+            v._grad_fn(v)  # what v._backward() does, without making a closure per node
 
     def __neg__(self):  # -self
         return self * -1
