@@ -1,0 +1,223 @@
+"""python -m micrograd.demo: train the original's moons classifier (or the lecture's example) and plot it."""
+import argparse
+import math
+import os
+import random
+import sys
+
+from micrograd.losses import hinge_loss, l2_penalty, mse_loss
+from micrograd.nn import MLP
+from micrograd.optim import SGD, Adam
+
+# the lecture's four samples and their targets
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+# (task, optimizer) -> starting learning rate; moons decays it to a tenth over the run, as the original
+DEFAULT_LR = {('moons', 'sgd'): 1.0, ('moons', 'adam'): 0.05, ('lecture', 'sgd'): 0.1, ('lecture', 'adam'): 0.05}
+OPTIMIZERS = {'sgd': SGD, 'adam': Adam}
+
+
+def moons_loss(model, xs, ys):
+    """the original demo's loss: mean SVM hinge loss of the scores plus 1e-4 * L2 of the weights"""
+    scores = [model(x) for x in xs]
+    return hinge_loss(scores, ys) + l2_penalty(model.parameters(), alpha=1e-4), scores
+
+
+def lecture_loss(model, xs, ys):
+    """the lecture's loss: squared error summed over the samples"""
+    scores = [model(x) for x in xs]
+    return mse_loss(scores, ys, reduction='sum'), scores
+
+
+def accuracy(scores, ys):
+    """the fraction of samples whose score has the sign of its ±1 label"""
+    return sum((y > 0) == (s.data > 0) for s, y in zip(scores, ys)) / len(ys)
+
+
+def train_step(model, optimizer, loss_fn, xs, ys):
+    """forward, backward and update on one batch; returns its loss and accuracy before the update"""
+    loss, scores = loss_fn(model, xs, ys)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.data, accuracy(scores, ys)
+
+
+def train(model, optimizer, loss_fn, xs, ys, steps, batch_size=None, rng=None, report=None, step=train_step):
+    """steps of step() on all samples or on random batches; returns the loss of every step"""
+    rng = rng or random.Random(0)
+    losses = []
+    for k in range(steps):
+        if batch_size is None:
+            bx, by = xs, ys
+        else:
+            # a fresh random subset each step, as the original's loss(batch_size)
+            picked = rng.sample(range(len(xs)), batch_size)
+            bx, by = [xs[i] for i in picked], [ys[i] for i in picked]
+        loss, acc = step(model, optimizer, loss_fn, bx, by)
+        losses.append(loss)
+        if report is not None:
+            report(k, loss, acc)
+    return losses
+
+
+class Progress:
+    """one line per step, or on a terminal a single line redrawn in place"""
+
+    def __init__(self, steps, stream=None):
+        self.steps = steps
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+
+    def __call__(self, k, loss, acc):
+        if self.tty:
+            done = 30 * (k + 1) // self.steps
+            bar = '#' * done + '.' * (30 - done)
+            self.stream.write(f"\rstep {k + 1:>{len(str(self.steps))}}/{self.steps} [{bar}] "
+                              f"loss {loss:.6f} accuracy {acc:6.1%}")
+            if k + 1 == self.steps:
+                self.stream.write('\n')
+        else:
+            self.stream.write(f"step {k} loss {loss:.6f} accuracy {acc:.1%}\n")
+        self.stream.flush()
+
+
+def plot_boundary(model, xs, ys, path, h=0.25):
+    """save the model's decision boundary over the data as a PNG, the original's picture"""
+    import numpy as np
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure state
+
+    X = np.array(xs)
+    x_min, x_max = X[:, 0].min() - 1, X[:, 0].max() + 1
+    y_min, y_max = X[:, 1].min() - 1, X[:, 1].max() + 1
+    xx, yy = np.meshgrid(np.arange(x_min, x_max, h), np.arange(y_min, y_max, h))
+    # every grid point is a forward pass through Values (about 2.5 ms each), so the grid stays coarse;
+    # contouring the scores at 0, not their signs, still draws a smooth boundary between grid points
+    scores = np.array([model([a, b]).data for a, b in zip(xx.ravel(), yy.ravel())]).reshape(xx.shape)
+    bound = np.abs(scores).max() + 1
+    fig = Figure(figsize=(6, 5))
+    ax = fig.subplots()
+    ax.contourf(xx, yy, scores, levels=[-bound, 0, bound], cmap='Spectral', alpha=0.8)
+    ax.scatter(X[:, 0], X[:, 1], c=ys, s=40, cmap='Spectral', edgecolors='k', linewidths=0.5)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    ax.set_title("decision boundary")
+    fig.savefig(path, dpi=100)
+
+
+def plot_losses(losses, path):
+    """save the loss of every step as a PNG"""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.plot(range(len(losses)), losses)
+    if min(losses) > 0:
+        ax.set_yscale('log')  # the loss falls by orders of magnitude
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title("training loss")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None):
+    """the command line: train, print progress and the final accuracy, save the plots"""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _require('matplotlib', 'matplotlib')  # fail before training, not after it
+    if args.task == 'moons':
+        make_moons = _require('sklearn.datasets', 'scikit-learn').make_moons
+        X, y = make_moons(n_samples=100, noise=0.1, random_state=args.seed)  # a seed as np.random.seed(1337)
+        xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
+        model, loss_fn = MLP(2, [16, 16, 1], rng=args.seed), moons_loss  # rng=1337: random.seed(1337)'s weights
+    else:
+        xs, ys = LECTURE_XS, LECTURE_YS
+        model, loss_fn = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=args.seed), lecture_loss
+    if args.batch_size is not None and args.batch_size > len(xs):
+        parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, got {args.batch_size}")
+
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.task, args.optimizer]
+    if args.task == 'moons':
+        lr = _decaying(lr, args.steps)
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
+    batches = 'full batch' if args.batch_size is None else f"batches of {args.batch_size}"
+    print(f"{args.task}: {len(xs)} samples, {model.__class__.__name__} with {len(model.parameters())} "
+          f"parameters, {args.optimizer} for {args.steps} steps, {batches}, seed {args.seed}")
+    losses = train(model, optimizer, loss_fn, xs, ys, args.steps, batch_size=args.batch_size,
+                   rng=random.Random(args.seed), report=Progress(args.steps))
+
+    scores = [model(x) for x in xs]
+    acc = accuracy(scores, ys)
+    print(f"final accuracy: {acc:.1%} ({round(acc * len(xs))}/{len(xs)} samples)")
+    if args.task == 'lecture':
+        print("predictions:", ', '.join(f"{s.data:+.4f}" for s in scores), "targets:", LECTURE_YS)
+    os.makedirs(args.out, exist_ok=True)
+    paths = []
+    if args.task == 'moons':
+        paths.append(os.path.join(args.out, 'moons_boundary.png'))
+        plot_boundary(model, xs, ys, paths[-1])
+    paths.append(os.path.join(args.out, f'{args.task}_loss.png'))
+    plot_losses(losses, paths[-1])
+    for path in paths:
+        print(f"saved {path}")
+    return 0
+
+
+def _decaying(lr, steps):
+    # the original's 1.0 - 0.9 * k / 100, scaled: times 1.0 it is the same float, bit for bit
+    return lambda k: lr * (1.0 - 0.9 * k / steps)
+
+
+def _require(module, package):
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SystemExit(f"micrograd-demo needs {package}: pip install 'micrograd[demo]'") from None
+
+
+def _positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def _positive_float(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (x > 0 and math.isfinite(x)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return x
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog='micrograd-demo',
+        description="Train the original micrograd moons classifier (2 -> 16 -> 16 -> 1 MLP, SVM hinge loss "
+                    "+ L2, SGD) or the lecture's 4-sample tanh network, then save the plots as PNG files.")
+    parser.add_argument('--task', choices=['moons', 'lecture'], default='moons',
+                        help="moons: the original demo (default); lecture: 4 samples, MLP(3, [4, 4, 1]) "
+                             "of tanh neurons, squared-error loss")
+    parser.add_argument('--steps', type=_positive_int, default=100, help="training steps (default 100)")
+    parser.add_argument('--seed', type=int, default=1337,
+                        help="seeds the data, the weights and the batches (default 1337, the original's)")
+    parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='sgd', help="default sgd")
+    parser.add_argument('--lr', type=_positive_float, default=None,
+                        help="starting learning rate; moons decays it linearly to a tenth by the last step "
+                             "(default: moons 1.0 with sgd, 0.05 with adam; lecture 0.1 with sgd, 0.05 with adam)")
+    parser.add_argument('--batch-size', type=_positive_int, default=None,
+                        help="train each step on this many random samples (default: all of them)")
+    parser.add_argument('--out', default='out', help="folder for the PNG files (default ./out)")
+    return parser
+
+
+if __name__ == '__main__':
+    sys.exit(main())
