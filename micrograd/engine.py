@@ -81,11 +81,11 @@ class Value:
         except OverflowError:
             raise OverflowError(f"{self.data} ** {other} is too large for a float") from None
 
-        # the exponent is a number, not a child: this op keeps it in a closure, the lecture's way
-        def _backward():
+        # the exponent is a number, not a child, so this op's backward function is a closure over it
+        def _pow_backward(out):  # out = self ** other
+            self, = out._prev
             self.grad += other * self.data ** (other - 1) * out.grad  # d/dx x^n = n x^(n-1)
-        out._backward = _backward
-
+        out._grad_fn = _pow_backward
         return out
 
     def relu(self):
