@@ -3,6 +3,7 @@ import math
 import random
 
 from micrograd.nn import MLP
+from micrograd.serialize import _architecture
 
 _TORCH_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}  # act -> torch.nn class name
 
@@ -14,7 +15,6 @@ def to_torch(model):
     model.layers[i].neurons[j].w[k]); training one does not change the other.
     """
     torch = _import_torch('to_torch')
-    from micrograd.serialize import _architecture
     _architecture(model)  # refuses what an MLP of plain layers could not rebuild
     modules = []
     for layer in model.layers:
