@@ -123,7 +123,8 @@ def _nan_weight():
 
 
 @pytest.mark.parametrize("modules, match", [
-    ([torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1)], r"module 1 \(Dropout.*no micrograd equivalent"),
+    ([torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1)],
+     r"module 1 \(Dropout.*no micrograd equivalent"),
     ([torch.nn.Linear(2, 3), torch.nn.GELU()], r"module 1 \(GELU.*no micrograd equivalent"),
     ([torch.nn.Linear(2, 3, bias=False)], r"module 0 \(Linear.*has no bias"),
     ([torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(4, 1)], r"module 2 .*takes 4 inputs .* gives 3"),
