@@ -14,6 +14,7 @@ setup(
         "viz": ["graphviz"],
         "demo": ["scikit-learn", "matplotlib"],
         "fast": ["numpy"],
+        "torch": ["torch>=2.0"],  # interop; install the pinned CPU build first, as for "test"
         # install the pinned CPU build first (pip install torch==2.13.0): an unpinned
         # torch with none installed pulls a CUDA build of several GB
         "test": ["torch>=2.0", "pytest", "hypothesis", "nbclient", "nbformat", "ipykernel",
