@@ -1,5 +1,6 @@
 """python -m micrograd.demo: train the original's moons classifier (or the lecture's example) and plot it."""
 import argparse
+import importlib
 import math
 import os
 import random
@@ -132,9 +133,11 @@ def main(argv=None):
         X, y = make_moons(n_samples=100, noise=0.1, random_state=args.seed)  # a seed as np.random.seed(1337)
         xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
         model, loss_fn = MLP(2, [16, 16, 1], rng=args.seed), moons_loss  # rng=1337: random.seed(1337)'s weights
+        shape = "MLP(2, [16, 16, 1]) of ReLU neurons"
     else:
         xs, ys = LECTURE_XS, LECTURE_YS
         model, loss_fn = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=args.seed), lecture_loss
+        shape = "MLP(3, [4, 4, 1]) of tanh neurons"
     if args.batch_size is not None and args.batch_size > len(xs):
         parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, got {args.batch_size}")
 
@@ -143,8 +146,8 @@ def main(argv=None):
         lr = _decaying(lr, args.steps)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     batches = 'full batch' if args.batch_size is None else f"batches of {args.batch_size}"
-    print(f"{args.task}: {len(xs)} samples, {model.__class__.__name__} with {len(model.parameters())} "
-          f"parameters, {args.optimizer} for {args.steps} steps, {batches}, seed {args.seed}")
+    print(f"{args.task}: {len(xs)} samples, {shape} ({len(model.parameters())} parameters), "
+          f"{args.optimizer} for {args.steps} steps, {batches}, seed {args.seed}")
     losses = train(model, optimizer, loss_fn, xs, ys, args.steps, batch_size=args.batch_size,
                    rng=random.Random(args.seed), report=Progress(args.steps))
 
@@ -171,7 +174,6 @@ def _decaying(lr, steps):
 
 
 def _require(module, package):
-    import importlib
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -185,6 +187,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def _seed(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}") from None
+    if not 0 <= n < 2**32:  # what make_moons' random_state accepts
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {n}")
     return n
 
 
@@ -207,7 +219,7 @@ def _parser():
                         help="moons: the original demo (default); lecture: 4 samples, MLP(3, [4, 4, 1]) "
                              "of tanh neurons, squared-error loss")
     parser.add_argument('--steps', type=_positive_int, default=100, help="training steps (default 100)")
-    parser.add_argument('--seed', type=int, default=1337,
+    parser.add_argument('--seed', type=_seed, default=1337,
                         help="seeds the data, the weights and the batches (default 1337, the original's)")
     parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='sgd', help="default sgd")
     parser.add_argument('--lr', type=_positive_float, default=None,

@@ -70,7 +70,8 @@ def test_cli_bad_argument_exits_2_with_usage(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (['--steps', '0'], "argument --steps: expected a positive integer, got 0"),
     (['--steps', 'ten'], "argument --steps: expected a positive integer, got 'ten'"),
-    (['--seed', '1.5'], "argument --seed: invalid int value"),
+    (['--seed', '1.5'], "argument --seed: expected an integer from 0 to 2**32 - 1, got '1.5'"),
+    (['--seed', '-1'], "argument --seed: expected an integer from 0 to 2**32 - 1, got -1"),
     (['--optimizer', 'rmsprop'], "argument --optimizer: invalid choice: 'rmsprop'"),
     (['--task', 'mnist'], "argument --task: invalid choice: 'mnist'"),
     (['--lr', '-1'], "argument --lr: expected a positive number, got -1"),
@@ -85,6 +86,15 @@ def test_bad_arguments_are_argparse_errors(argv, message, capsys):
         main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(['--help'])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ['--task', '--steps', '--seed', '--optimizer', '--lr', '--batch-size', '--out']:
+        assert option in out
 
 
 @pytest.mark.parametrize("blocked, package", [("sklearn", "scikit-learn"), ("matplotlib", "matplotlib")])
