@@ -10,7 +10,9 @@ The replay does the eager engine's floating-point operations in the eager engine
 numbers are the same to the last bit: sums are folded left to right as Python's sum() chains them,
 and each node's gradient adds up its contributions in the order backward() visits them.
 """
+import itertools
 import math
+import operator
 
 from micrograd.engine import Value, _topo_order
 
@@ -20,6 +22,7 @@ _OPS = {'+': _ADD, '*': _MUL, 'ReLU': _RELU, 'tanh': _TANH, 'exp': _EXP, 'log': 
         'sigmoid': _SIGMOID}
 _ARITY = {_ADD: 2, _MUL: 2, _POW: 1, _RELU: 1, _TANH: 1, _EXP: 1, _LOG: 1, _SIGMOID: 1}
 _PARAM, _INPUT, _CONST = 1, 2, 3   # where a leaf's number comes from
+_prev_of, _op_of = operator.attrgetter('_prev'), operator.attrgetter('_op')
 _NUDGE = 2.0**-20                  # relative change of each parameter for the second recording
 
 
@@ -30,9 +33,9 @@ def compile(fn, params, example_inputs, check_every=0):
     between calls (model.parameters()). Each example input is a number or a nested list or array
     of numbers, and fn receives it as Values in the same nesting. A call to the step runs forward
     and backward: it returns the loss as a float and adds d(loss)/d(p) to every p.grad, like
-    loss.backward(). fn runs twice here, the second time with nudged parameters, and both
-    recordings must agree. check_every=k records fn again on every k-th call's inputs and
-    compares (0, the default: never), for an fn whose Python code looks at .data.
+    loss.backward(). fn runs twice here: the second time with nudged parameters, where the
+    replay must give fn's loss bit for bit. check_every=k also runs fn on every k-th call's
+    inputs and compares the same way (0, the default: never), for an fn that branches on .data.
     """
     np = _numpy()
     given, params = params, list(params)
@@ -46,19 +49,20 @@ def compile(fn, params, example_inputs, check_every=0):
         raise ValueError(f"check_every must be an int >= 0, got {check_every!r}")
 
     args = [_as_array(np, arg, i) for i, arg in enumerate(example_inputs)]
-    tape = _record(fn, params, args)
+    step = Compiled(fn, given, params, _record(fn, params, args), check_every)
     # a number computed from a parameter's .data outside Value ops, or a branch on it, would be
-    # frozen into the recording: fn on nudged parameters must build the same graph. (Inputs are
-    # not nudged: label checks in losses would reject them; check_every covers the inputs.)
+    # frozen into the recording: with nudged parameters, the replay must still give fn's loss bit
+    # for bit. (Inputs are not nudged: label checks in losses would reject them; check_every
+    # covers the inputs.)
     saved = [p.data for p in params]
     try:
         for p in params:
             p.data += (abs(p.data) + 1) * _NUDGE
-        _compare(tape, _record(fn, params, args), "for slightly changed parameters")
+        step._verify(args, "for slightly changed parameters")
     finally:
         for p, data in zip(params, saved):
             p.data = data
-    return Compiled(fn, given, params, tape, check_every)
+    return step
 
 
 class Compiled:
@@ -66,7 +70,7 @@ class Compiled:
 
     def __init__(self, fn, given, params, tape, check_every):
         np = _numpy()
-        self._fn, self._params, self._tape, self.check_every = fn, params, tape, check_every
+        self._fn, self._params, self.check_every = fn, params, check_every
         # the caller's list, to notice when it changes; a generator can't change
         self._given = given if isinstance(given, (list, tuple)) else params
         self._calls = 0
@@ -81,19 +85,35 @@ class Compiled:
         self._calls += 1
         args = self._check(np, inputs)
         if self.check_every and self._calls % self.check_every == 0:
-            _compare(self._tape, _record(self._fn, self._params, args), "on these inputs")
+            self._verify(args, "on these inputs")
+        with np.errstate(all='ignore'):  # inf and nan propagate as in Python floats; errors raise below
+            loss = self._forward(np, args)
+            if self._root_param is not None:  # the loss is a parameter itself: backward() sets 1.0
+                self._params[self._root_param].grad = 1.0
+            elif self._levels:
+                self._backward(np, self._values)
+        return loss
+
+    def _forward(self, np, args):
         V = self._values
         V[:self._n_params] = np.fromiter((p.data for p in self._params), float, self._n_params)
         if args:
             V[self._n_params:self._inputs_end] = np.concatenate([a.ravel() for a in args])
-        with np.errstate(all='ignore'):  # inf and nan propagate as in Python floats; errors raise below
-            _forward(np, V, self._forward)
-            loss = float(V[self._root])
-            if self._root_param is not None:  # the loss is a parameter itself: backward() sets 1.0
-                self._params[self._root_param].grad = 1.0
-            elif self._levels:
-                self._backward(np, V)
-        return loss
+        _run_groups(np, V, self._groups)
+        return float(V[self._root])
+
+    def _verify(self, args, when):
+        """run fn eagerly and compare its loss with the replay's, bit for bit"""
+        np = _numpy()
+        want = self._fn(*[_nest([Value(x) for x in a.ravel().tolist()], a.shape) for a in args])
+        with np.errstate(all='ignore'):
+            got = self._forward(np, args)
+        if not isinstance(want, Value) or not (want.data == got or math.isnan(want.data) and math.isnan(got)):
+            want = want.data if isinstance(want, Value) else want
+            raise ValueError(f"fn gives {want!r} {when}, its recording {got!r}: its Python code depends "
+                             "on the numbers (a branch on .data, or a number computed from .data outside "
+                             "Value ops), so a recording can't replay it. Build such numbers with Value "
+                             "ops, pass them as inputs, or leave this fn uncompiled")
 
     def _backward(self, np, V):
         L, G = self._local, self._grads
@@ -148,41 +168,23 @@ def _record(fn, params, args):
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
     order = _topo_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    prevs = [v._prev for v in order]
-    ops = [v._op for v in order]
+    index = dict(zip(order, range(len(order))))  # Values hash by identity
+    prevs = list(map(_prev_of, order))
+    ops = list(map(_op_of, order))
     lens = list(map(len, prevs))
-    kids = [index[id(c)] for prev in prevs for c in prev]
+    kids = list(map(index.__getitem__, itertools.chain.from_iterable(prevs)))
     leaves = [i for i, n in enumerate(lens) if not n]
-    origin = {id(p): (_PARAM, i) for i, p in enumerate(params)}
-    origin.update((id(v), (_INPUT, i)) for i, v in enumerate(inputs))
+    origin = {p: (_PARAM, i) for i, p in enumerate(params)}
+    origin.update((v, (_INPUT, i)) for i, v in enumerate(inputs))
     origins, consts = [], []
     for i in leaves:
         v = order[i]
-        kind_ref = origin.get(id(v))
+        kind_ref = origin.get(v)
         if kind_ref is None:
             kind_ref = (_CONST, len(consts))
             consts.append(v)
         origins.append(kind_ref)
     return _Tape(args, ops, lens, kids, leaves, origins, consts)
-
-
-def _compare(tape, other, when):
-    """raise if two recordings of fn differ: the replay would not be what fn computes"""
-    why = "fn builds a different graph " + when + ": "
-    if len(other.ops) != len(tape.ops):
-        raise ValueError(why + f"{len(other.ops)} nodes instead of {len(tape.ops)}. Its Python code "
-                         "depends on the numbers (a branch or a loop on .data), so it can't be compiled")
-    if other.ops != tape.ops or other.lens != tape.lens or other.kids != tape.kids:
-        raise ValueError(why + "other ops, or wired differently. Its Python code depends on the "
-                         "numbers (a branch on .data), so it can't be compiled")
-    if other.leaves != tape.leaves or other.origins != tape.origins:
-        raise ValueError(why + "its leaves come from other parameters or inputs")
-    for a, b in zip(tape.consts, other.consts):
-        if a.data != b.data and not (math.isnan(a.data) and math.isnan(b.data)):
-            raise ValueError(why + f"a constant is {b.data!r} instead of {a.data!r}. A number "
-                             "computed from .data outside Value ops is frozen by a recording: make it "
-                             "with Value ops, pass it as an input, or put its Value in params")
 
 
 def _schedule(c, tape, n_params):
@@ -282,7 +284,7 @@ def _schedule(c, tape, n_params):
     c._root_param = int(param_ref[root]) if is_param[root] else None
 
     # forward groups: same depth, same op, same number of terms
-    c._forward = []
+    c._groups = []
     starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], 1)])[:len(nodes)]
     ends = np.r_[starts[1:], len(nodes)]
     first_edge = np.searchsorted(owner, nodes)   # edges are sorted by owner: each node's terms
@@ -296,11 +298,11 @@ def _schedule(c, tape, n_params):
             edge = first_edge[lo:hi] + span
             inside = span < terms[group]
             table = np.where(inside, slot_of[child[np.minimum(edge, len(child) - 1)]], pad)
-            c._forward.append((kind, *out, table, None))
+            c._groups.append((kind, *out, table, None))
         elif kind == _MUL:
-            c._forward.append((kind, *out, slot_of[a[group]], slot_of[b[group]]))
+            c._groups.append((kind, *out, slot_of[a[group]], slot_of[b[group]]))
         else:
-            c._forward.append((kind, *out, slot_of[a[group]], exponent_of[opkey[group[0]]]))
+            c._groups.append((kind, *out, slot_of[a[group]], exponent_of[opkey[group[0]]]))
 
     # backward: each child's gradient is the sum of its edges' contributions, in the order
     # backward() adds them (parents later in topological order first, then by slot). A child's
@@ -362,7 +364,7 @@ def _schedule(c, tape, n_params):
                           div if len(div) else None, parents[div] if len(div) else None))
 
 
-def _forward(np, V, groups):
+def _run_groups(np, V, groups):
     """every node's value, one numpy operation per group of same-depth same-op nodes"""
     for kind, lo, hi, x, y in groups:
         if kind == _MUL:
