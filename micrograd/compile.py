@@ -9,6 +9,14 @@ object per node. Parameters stay ordinary Values: each call reads their .data an
 The replay does the eager engine's floating-point operations in the eager engine's order, so its
 numbers are the same to the last bit: sums are folded left to right as Python's sum() chains them,
 and each node's gradient adds up its contributions in the order backward() visits them.
+
+A recording freezes fn's Python control flow. What is checked, so that a replay never returns
+numbers fn would not: at compile(), fn runs again with every parameter nudged and the replay must
+give the same loss bit for bit (a branch on .data or a number computed from .data shows up
+there); at every call, the inputs' shapes, the params list, and that no Value the recording holds
+as a constant has changed (a parameter left out of params); with check_every=k, every k-th call
+also runs fn on its inputs and compares. ReLU masks, the sigmoid's branch and every domain check
+(log of a value <= 0, exp overflow, 0 ** -1) come from each call's own numbers and raise as eager.
 """
 import itertools
 import math
