@@ -279,7 +279,8 @@ def _schedule(c, tape, n_params):
     slot_of[leaf] = leaf_ref + np.array([0, 0, n_params, n_params + n_inputs])[leaf_kind]
     terms = np.bincount(owner, minlength=n)
     # sums of up to 64 terms group by their exact count; longer ones by the next power of two
-    width = np.where(code == _ADD, np.where(terms <= 64, terms, 2 ** np.ceil(np.log2(np.maximum(terms, 1)))), 0)
+    rounded = 2 ** np.ceil(np.log2(np.maximum(terms, 1)))
+    width = np.where(code == _ADD, np.where(terms <= 64, terms, rounded), 0)
     nodes = np.flatnonzero(kept & (code != _LEAF))
     keys = np.stack([depth[nodes], opkey[nodes], width[nodes].astype(np.int64)])
     nodes = nodes[np.lexsort(np.vstack([nodes, keys[::-1]]))]

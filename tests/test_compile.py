@@ -1,5 +1,4 @@
 """compile: the replay against the eager engine (values and gradients), new inputs, and its refusals."""
-import math
 import random
 import sys
 
@@ -256,7 +255,7 @@ def test_a_forgotten_parameter_that_changes_is_refused():
 
 def test_a_number_computed_from_parameter_data_is_refused():
     w = Value(2.0)
-    with pytest.raises(ValueError, match="a constant is .* frozen"):
+    with pytest.raises(ValueError, match="slightly changed parameters.*depends on the numbers"):
         compile(lambda x: w * x + Value(w.data ** 2), [w], (1.0,))
 
 
@@ -265,7 +264,7 @@ def test_a_branch_on_data_is_caught_by_check_every():
     fn = lambda x: (w * x).tanh() if x.data > 0 else (w * x).exp()
     step = compile(fn, [w], (1.0,), check_every=1)
     step(2.0)
-    with pytest.raises(ValueError, match="different graph on these inputs"):
+    with pytest.raises(ValueError, match="on these inputs.*depends on the numbers"):
         step(-1.0)
 
 
