@@ -15,7 +15,8 @@ LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
 
 # (task, optimizer) -> starting learning rate; moons decays it to a tenth over the run, as the original
-DEFAULT_LR = {('moons', 'sgd'): 1.0, ('moons', 'adam'): 0.05, ('lecture', 'sgd'): 0.1, ('lecture', 'adam'): 0.05}
+DEFAULT_LR = {('moons', 'sgd'): 1.0, ('moons', 'adam'): 0.05,
+              ('lecture', 'sgd'): 0.1, ('lecture', 'adam'): 0.05}
 OPTIMIZERS = {'sgd': SGD, 'adam': Adam}
 
 
@@ -128,18 +129,12 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     _require('matplotlib', 'matplotlib')  # fail before training, not after it
-    if args.task == 'moons':
-        make_moons = _require('sklearn.datasets', 'scikit-learn').make_moons
-        X, y = make_moons(n_samples=100, noise=0.1, random_state=args.seed)  # a seed as np.random.seed(1337)
-        xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
-        model, loss_fn = MLP(2, [16, 16, 1], rng=args.seed), moons_loss  # rng=1337: random.seed(1337)'s weights
-        shape = "MLP(2, [16, 16, 1]) of ReLU neurons"
-    else:
-        xs, ys = LECTURE_XS, LECTURE_YS
-        model, loss_fn = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=args.seed), lecture_loss
-        shape = "MLP(3, [4, 4, 1]) of tanh neurons"
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"argument --out: {args.out!r} exists and is not a folder")
+    xs, ys, model, loss_fn, shape = _setup(args.task, args.seed)
     if args.batch_size is not None and args.batch_size > len(xs):
-        parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, got {args.batch_size}")
+        parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, "
+                     f"got {args.batch_size}")
 
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.task, args.optimizer]
     if args.task == 'moons':
@@ -166,6 +161,18 @@ def main(argv=None):
     for path in paths:
         print(f"saved {path}")
     return 0
+
+
+def _setup(task, seed):
+    """the task's samples, ±1 labels, model, loss function and a description of the model"""
+    if task == 'lecture':
+        model = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=seed)
+        return LECTURE_XS, LECTURE_YS, model, lecture_loss, "MLP(3, [4, 4, 1]) of tanh neurons"
+    make_moons = _require('sklearn.datasets', 'scikit-learn').make_moons
+    X, y = make_moons(n_samples=100, noise=0.1, random_state=seed)  # seed 1337: as np.random.seed(1337)
+    xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
+    model = MLP(2, [16, 16, 1], rng=seed)  # rng=1337 draws the weights random.seed(1337) gave the original
+    return xs, ys, model, moons_loss, "MLP(2, [16, 16, 1]) of ReLU neurons"
 
 
 def _decaying(lr, steps):
@@ -223,8 +230,9 @@ def _parser():
                         help="seeds the data, the weights and the batches (default 1337, the original's)")
     parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='sgd', help="default sgd")
     parser.add_argument('--lr', type=_positive_float, default=None,
-                        help="starting learning rate; moons decays it linearly to a tenth by the last step "
-                             "(default: moons 1.0 with sgd, 0.05 with adam; lecture 0.1 with sgd, 0.05 with adam)")
+                        help="starting learning rate; moons decays it linearly to a tenth by the last "
+                             "step (default: moons 1.0 with sgd, 0.05 with adam; lecture, kept constant: "
+                             "0.1 with sgd, 0.05 with adam)")
     parser.add_argument('--batch-size', type=_positive_int, default=None,
                         help="train each step on this many random samples (default: all of them)")
     parser.add_argument('--out', default='out', help="folder for the PNG files (default ./out)")

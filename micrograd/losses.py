@@ -61,7 +61,8 @@ def cross_entropy(logits, targets, reduction='mean'):
             raise ValueError(f"cross_entropy needs rows of equal, non-zero length; "
                              f"row 0 has {nclasses} scores, row {i} has {len(row)}")
         if not _is_index(t) or not 0 <= t < nclasses:
-            raise ValueError(f"cross_entropy needs class indices in 0..{nclasses - 1}, got {t!r} at index {i}")
+            raise ValueError(f"cross_entropy needs class indices in 0..{nclasses - 1}, "
+                             f"got {t!r} at index {i}")
         # log-sum-exp shifted by the row's max: exp(v - m) <= 1 cannot overflow and the sum is >= 1,
         # so log cannot fail. m is a plain number: the shift cancels, so it needs no gradient
         m = max(v.data for v in row)

@@ -80,6 +80,7 @@ def test_cli_bad_argument_exits_2_with_usage(tmp_path):
     (['--batch-size', '101'], "argument --batch-size: at most 100 for the moons task, got 101"),
     (['--task', 'lecture', '--batch-size', '5'], "at most 4 for the lecture task, got 5"),
     (['--bogus'], "unrecognized arguments: --bogus"),
+    (['--out', __file__], "argument --out: " + repr(__file__) + " exists and is not a folder"),
 ])
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -102,7 +103,8 @@ def test_missing_extra_says_how_to_install_it(blocked, package, tmp_path):
     # None in sys.modules makes the import fail as if the package were not installed
     code = f"import sys; sys.modules[{blocked!r}] = None; from micrograd.demo import main; main([])"
     env = dict(os.environ, PYTHONPATH=REPO)
-    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
     assert result.returncode == 1
     assert f"micrograd-demo needs {package}: pip install 'micrograd[demo]'" in result.stderr
 
@@ -203,3 +205,11 @@ def test_full_default_training_reaches_95_percent(tmp_path):
     for path in saved_paths(result.stdout, tmp_path):
         with open(path, 'rb') as f:
             assert f.read(8) == PNG_SIGNATURE
+
+
+def test_console_script_in_setup_py_points_at_main():
+    with open(os.path.join(REPO, 'setup.py'), encoding='utf-8') as f:
+        target = re.search(r'micrograd-demo\s*=\s*([\w.]+):(\w+)', f.read())
+    assert target is not None
+    module = __import__(target.group(1), fromlist=[target.group(2)])
+    assert getattr(module, target.group(2)) is main
