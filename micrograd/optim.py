@@ -50,9 +50,10 @@ class SGD(Optimizer):
         for i, p in enumerate(self.params):
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
             if self.momentum:
-                # the first step starts the buffer at the gradient itself, not at momentum * 0 + g
+                # as torch: the first step starts the buffer at the gradient itself
                 b = self.buffers[i]
-                g = self.buffers[i] = g if b is None else self.momentum * b + g
+                self.buffers[i] = g if b is None else self.momentum * b + g
+                g = self.buffers[i]
             p.data -= lr * g
 
 
