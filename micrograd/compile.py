@@ -34,7 +34,7 @@ _prev_of, _op_of = operator.attrgetter('_prev'), operator.attrgetter('_op')
 _NUDGE = 2.0**-20                  # relative change of each parameter for the second recording
 
 
-def compile(fn, params, example_inputs, check_every=0):
+def compile(fn, params, example_inputs, check_every=0, has_aux=False):
     """record fn(*example_inputs) once and return a Compiled step: loss = step(*inputs)
 
     fn builds the loss Value from its arguments and from params; params are the Values that change
@@ -44,6 +44,8 @@ def compile(fn, params, example_inputs, check_every=0):
     loss.backward(). fn runs twice here: the second time with nudged parameters, where the
     replay must give fn's loss bit for bit. check_every=k also runs fn on every k-th call's
     inputs and compares the same way (0, the default: never), for an fn that branches on .data.
+    has_aux=True: fn returns (loss, values), values a list of Values of the loss's graph (the
+    scores, say), and each call returns (loss, their numbers as a list of floats).
     """
     np = _numpy()
     given, params = params, list(params)
@@ -57,7 +59,7 @@ def compile(fn, params, example_inputs, check_every=0):
         raise ValueError(f"check_every must be an int >= 0, got {check_every!r}")
 
     args = [_as_array(np, arg, i) for i, arg in enumerate(example_inputs)]
-    step = Compiled(fn, given, params, _record(fn, params, args), check_every)
+    step = Compiled(fn, given, params, _record(fn, params, args, has_aux), check_every)
     # a number computed from a parameter's .data outside Value ops, or a branch on it, would be
     # frozen into the recording: with nudged parameters, the replay must still give fn's loss bit
     # for bit. (Inputs are not nudged: label checks in losses would reject them; check_every
@@ -79,6 +81,7 @@ class Compiled:
     def __init__(self, fn, given, params, tape, check_every):
         np = _numpy()
         self._fn, self._params, self.check_every = fn, params, check_every
+        self._has_aux = tape.aux is not None
         # the caller's list, to notice when it changes; a generator can't change
         self._given = given if isinstance(given, (list, tuple)) else params
         self._calls = 0
@@ -100,6 +103,8 @@ class Compiled:
                 self._params[self._root_param].grad = 1.0
             elif self._levels:
                 self._backward(np, self._values)
+        if self._has_aux:
+            return loss, self._values[self._aux_slots].tolist()
         return loss
 
     def _forward(self, np, args):
@@ -114,6 +119,8 @@ class Compiled:
         """run fn eagerly and compare its loss with the replay's, bit for bit"""
         np = _numpy()
         want = self._fn(*[_nest([Value(x) for x in a.ravel().tolist()], a.shape) for a in args])
+        if self._has_aux:
+            want = want[0]
         with np.errstate(all='ignore'):
             got = self._forward(np, args)
         if not isinstance(want, Value) or not (want.data == got or math.isnan(want.data) and math.isnan(got)):
@@ -160,23 +167,32 @@ class Compiled:
 class _Tape:
     """one recording: the graph in topological order, as plain lists"""
 
-    def __init__(self, args, ops, lens, kids, leaves, origins, consts):
+    def __init__(self, args, ops, lens, kids, leaves, origins, consts, aux):
         self.args, self.ops, self.lens, self.kids = args, ops, lens, kids
-        self.leaves, self.origins, self.consts = leaves, origins, consts
+        self.leaves, self.origins, self.consts, self.aux = leaves, origins, consts, aux
 
 
-def _record(fn, params, args):
+def _record(fn, params, args, has_aux):
     """run fn on Values made from args; the graph it builds, with each leaf's origin"""
     inputs, value_args = [], []
     for arg in args:
         leaves = [Value(x) for x in arg.ravel().tolist()]
         inputs.extend(leaves)
         value_args.append(_nest(leaves, arg.shape))
-    root = fn(*value_args)
+    root, aux = fn(*value_args), None
+    if has_aux:
+        if not (isinstance(root, tuple) and len(root) == 2):
+            raise TypeError(f"with has_aux=True, fn must return (loss, values), got {type(root).__name__}")
+        root, aux = root[0], list(root[1])
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
     order = _topo_order(root)
     index = dict(zip(order, range(len(order))))  # Values hash by identity
+    if aux is not None:
+        if not all(v in index for v in aux):
+            raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "
+                             "Value the loss was computed from")
+        aux = [index[v] for v in aux]
     prevs = list(map(_prev_of, order))
     ops = list(map(_op_of, order))
     lens = list(map(len, prevs))
@@ -192,7 +208,7 @@ def _record(fn, params, args):
             kind_ref = (_CONST, len(consts))
             consts.append(v)
         origins.append(kind_ref)
-    return _Tape(args, ops, lens, kids, leaves, origins, consts)
+    return _Tape(args, ops, lens, kids, leaves, origins, consts, aux)
 
 
 def _schedule(c, tape, n_params):
@@ -235,6 +251,8 @@ def _schedule(c, tape, n_params):
     # a chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to
     # right it gives the chain's value bit for bit, and every term gets the top's gradient
     n_parents = np.bincount(a[a >= 0], minlength=n) + np.bincount(b[b >= 0], minlength=n)
+    if tape.aux:
+        n_parents[tape.aux] += 1  # a value asked for keeps a slot of its own: never folded away
     is_add = code == _ADD
     foldable = is_add & (n_parents == 1)
     take_a = is_add & foldable[a]
@@ -291,6 +309,7 @@ def _schedule(c, tape, n_params):
     c._values[pad] = -0.0   # x + -0.0 is x for every x, -0.0 included
     c._n_params, c._inputs_end, c._root = n_params, n_params + n_inputs, int(slot_of[root])
     c._root_param = int(param_ref[root]) if is_param[root] else None
+    c._aux_slots = slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64)
 
     # forward groups: same depth, same op, same number of terms
     c._groups = []

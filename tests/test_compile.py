@@ -309,3 +309,47 @@ def test_missing_numpy_names_the_extra(monkeypatch):
     w = Value(1.0)
     with pytest.raises(ImportError, match=r"pip install 'micrograd\[fast\]'"):
         compile(lambda x: w * x, [w], (1.0,))
+
+
+def test_aux_values_come_back_as_eager_computes_them():
+    model = MLP(2, [8, 8, 1], rng=4)
+    params = model.parameters()
+    X, y = moons(12, seed=5)
+
+    def loss_and_scores(X, y):
+        scores = [model(x) for x in X]
+        # the score of a one-neuron layer is the top of a + chain: it must keep its own slot
+        return hinge_loss(scores, y) + l2_penalty(params), scores
+
+    step = compile(loss_and_scores, params, (X, y), has_aux=True)
+    X2, y2 = moons(12, seed=6)
+    zero(params)
+    loss, scores = step(X2, y2)
+    grads = [p.grad for p in params]
+    zero(params)
+    loss_eager, scores_eager = loss_and_scores(_values(X2), _values(y2))
+    loss_eager.backward()
+    assert loss == pytest.approx(loss_eager.data, rel=REL, abs=0)
+    assert scores == pytest.approx([s.data for s in scores_eager], rel=REL, abs=0)
+    assert grads == pytest.approx([p.grad for p in params], rel=REL, abs=0)
+
+
+def test_aux_must_be_part_of_the_graph_and_a_pair():
+    p = Value(1.0)
+    with pytest.raises(ValueError, match="computed from"):
+        compile(lambda x: (p * x, [Value(3.0)]), [p], (2.0,), has_aux=True)
+    with pytest.raises(TypeError, match=r"\(loss, values\)"):
+        compile(lambda x: p * x, [p], (2.0,), has_aux=True)
+
+
+def test_aux_inside_a_sum_chain_is_not_folded_away():
+    p, q = Value(0.5), Value(-2.0)
+
+    def fn(x):
+        partial = p * x[0] + q   # a + node whose only user is the next +: foldable but for aux
+        total = partial + x[1]
+        return total * total, [partial]
+
+    step = compile(fn, [p, q], ([1.5, 3.0],), has_aux=True)
+    loss, (partial,) = step([4.0, 1.0])
+    assert partial == 0.5 * 4.0 - 2.0 and loss == (partial + 1.0) ** 2
