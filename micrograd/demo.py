@@ -33,8 +33,8 @@ def lecture_loss(model, xs, ys):
 
 
 def accuracy(scores, ys):
-    """the fraction of samples whose score has the sign of its ±1 label"""
-    return sum((y > 0) == (s.data > 0) for s, y in zip(scores, ys)) / len(ys)
+    """the fraction of samples whose score (a number) has the sign of its ±1 label"""
+    return sum((y > 0) == (s > 0) for s, y in zip(scores, ys)) / len(ys)
 
 
 def train_step(model, optimizer, loss_fn, xs, ys):
@@ -43,7 +43,21 @@ def train_step(model, optimizer, loss_fn, xs, ys):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return loss.data, accuracy(scores, ys)
+    return loss.data, accuracy([s.data for s in scores], ys)
+
+
+def compiled_step(model, loss_fn, xs, ys):
+    """a train_step that replays one recording of loss_fn with numpy (micrograd.compile)"""
+    from micrograd.compile import compile
+
+    replay = compile(lambda X, Y: loss_fn(model, X, Y), model.parameters(), (xs, ys), has_aux=True)
+
+    def step(model, optimizer, loss_fn, bx, by):
+        optimizer.zero_grad()
+        loss, scores = replay(bx, by)  # the same numbers as train_step, without a Value per node
+        optimizer.step()
+        return loss, accuracy(scores, by)
+    return step
 
 
 def train(model, optimizer, loss_fn, xs, ys, steps, batch_size=None, rng=None, report=None, step=train_step):
@@ -141,13 +155,18 @@ def main(argv=None):
         lr = _decaying(lr, args.steps)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     batches = 'full batch' if args.batch_size is None else f"batches of {args.batch_size}"
+    step = train_step
+    if args.fast:
+        n = args.batch_size or len(xs)  # a recording replays one batch size: record with that many
+        step = compiled_step(model, loss_fn, xs[:n], ys[:n])
+        batches += ', compiled'
     print(f"{args.task}: {len(xs)} samples, {shape} ({len(model.parameters())} parameters), "
           f"{args.optimizer} for {args.steps} steps, {batches}, seed {args.seed}")
     losses = train(model, optimizer, loss_fn, xs, ys, args.steps, batch_size=args.batch_size,
-                   rng=random.Random(args.seed), report=Progress(args.steps))
+                   rng=random.Random(args.seed), report=Progress(args.steps), step=step)
 
     scores = [model(x) for x in xs]
-    acc = accuracy(scores, ys)
+    acc = accuracy([s.data for s in scores], ys)
     print(f"final accuracy: {acc:.1%} ({round(acc * len(xs))}/{len(xs)} samples)")
     if args.task == 'lecture':
         print("predictions:", ', '.join(f"{s.data:+.4f}" for s in scores), "targets:", LECTURE_YS)
@@ -236,6 +255,9 @@ def _parser():
     parser.add_argument('--batch-size', type=_positive_int, default=None,
                         help="train each step on this many random samples (default: all of them)")
     parser.add_argument('--out', default='out', help="folder for the PNG files (default ./out)")
+    parser.add_argument('--fast', action='store_true',
+                        help="record the training step once and replay it with numpy "
+                             "(micrograd.compile): the same numbers, many times faster")
     return parser
 
 

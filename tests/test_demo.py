@@ -213,3 +213,15 @@ def test_console_script_in_setup_py_points_at_main():
     assert target is not None
     module = __import__(target.group(1), fromlist=[target.group(2)])
     assert getattr(module, target.group(2)) is main
+
+
+@pytest.mark.parametrize("extra", [[], ['--batch-size', '10', '--optimizer', 'adam'], ['--task', 'lecture']])
+def test_fast_trains_exactly_as_eager(tmp_path, capsys, extra):
+    args = ['--steps', '5', '--out', str(tmp_path), *extra]
+    assert main(args) == 0
+    eager = capsys.readouterr().out
+    assert main(args + ['--fast']) == 0
+    fast = capsys.readouterr().out
+    lines = re.compile(r'^(step \d+ loss .*|final accuracy: .*|predictions: .*)$', re.M)
+    assert len(lines.findall(eager)) >= 6
+    assert lines.findall(fast) == lines.findall(eager)
