@@ -59,12 +59,17 @@ def scalar_step(model, X, y, k):
     scores = [model([scalar(v) for v in row]) for row in X]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
     loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in model.parameters())
-    for p in model.parameters():
+    return sgd_step(loss, model.parameters(), k)
+
+
+def sgd_step(loss, params, k):
+    """backward and the demo's SGD update; the loss as a number"""
+    for p in params:
         p.grad = None
     loss.backward()
     lr = learning_rate(k)
     with torch.no_grad():
-        for p in model.parameters():
+        for p in params:
             p -= lr * p.grad
     return loss.item()
 
@@ -91,14 +96,7 @@ class BatchedMLP:
 def batched_step(model, X, y, k):
     scores = model(X)
     loss = (1 - y * scores).relu().mean() + ALPHA * sum((p * p).sum() for p in model.parameters())
-    for p in model.parameters():
-        p.grad = None
-    loss.backward()
-    lr = learning_rate(k)
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= lr * p.grad
-    return loss.item()
+    return sgd_step(loss, model.parameters(), k)
 
 
 def run(workload, size, repeats):

@@ -206,24 +206,21 @@ def _require(module, package):
         raise SystemExit(f"micrograd-demo needs {package}: pip install 'micrograd[demo]'") from None
 
 
-def _positive_int(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
+def _int_in(lo, hi, expected):
+    """an argparse type: an integer from lo to hi, or an error that says what was expected"""
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {n}")
+        return n
+    return parse
 
 
-def _seed(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}") from None
-    if not 0 <= n < 2**32:  # what make_moons' random_state accepts
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {n}")
-    return n
+_positive_int = _int_in(1, math.inf, "a positive integer")
+_seed = _int_in(0, 2**32 - 1, "an integer from 0 to 2**32 - 1")  # what make_moons' random_state accepts
 
 
 def _positive_float(text):
