@@ -3,7 +3,7 @@ import random
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from micrograd.compile import compile
 from micrograd.engine import Value
@@ -11,9 +11,6 @@ from micrograd.losses import hinge_loss, l2_penalty, mse_loss
 from micrograd.nn import MLP
 from micrograd.optim import Adam
 
-settings.register_profile("micrograd", max_examples=200, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("micrograd")
 
 # the replay does eager's float operations in eager's order, so 1e-12 is a loose bound: it
 # holds values and gradients to the same rounding as torch comparisons do for single ops

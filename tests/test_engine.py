@@ -8,13 +8,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from micrograd.engine import Value
-
-settings.register_profile("micrograd", max_examples=200, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("micrograd")
 
 
 def leaf(x):
