@@ -21,6 +21,7 @@ also runs fn on its inputs and compares. ReLU masks, the sigmoid's branch and ev
 import itertools
 import math
 import operator
+from typing import NamedTuple
 
 from micrograd.engine import Value, _topo_order
 
@@ -89,7 +90,9 @@ class Compiled:
         # constant leaves that exist outside fn (a forgotten parameter) could change: watch them
         self._consts = tape.consts
         self._const_data = np.array([c.data for c in tape.consts])
-        _schedule(self, tape, len(params))
+        self._n_params = len(params)
+        self._plan = _schedule(np, tape, len(params))
+        self._used = [params[r] for r in self._plan.used_refs]
 
     def __call__(self, *inputs):
         np = _numpy()
@@ -97,23 +100,24 @@ class Compiled:
         args = self._check(np, inputs)
         if self.check_every and self._calls % self.check_every == 0:
             self._verify(args, "on these inputs")
+        plan = self._plan
         with np.errstate(all='ignore'):  # inf and nan propagate as in Python floats; errors raise below
             loss = self._forward(np, args)
-            if self._root_param is not None:  # the loss is a parameter itself: backward() sets 1.0
-                self._params[self._root_param].grad = 1.0
-            elif self._levels:
-                self._backward(np, self._values)
+            if plan.root_param is not None:  # the loss is a parameter itself: backward() sets 1.0
+                self._params[plan.root_param].grad = 1.0
+            elif plan.levels:
+                self._backward(np, plan)
         if self._has_aux:
-            return loss, self._values[self._aux_slots].tolist()
+            return loss, plan.values[plan.aux_slots].tolist()
         return loss
 
     def _forward(self, np, args):
-        V = self._values
+        plan, V = self._plan, self._plan.values
         V[:self._n_params] = np.fromiter((p.data for p in self._params), float, self._n_params)
         if args:
-            V[self._n_params:self._inputs_end] = np.concatenate([a.ravel() for a in args])
-        _run_groups(np, V, self._groups)
-        return float(V[self._root])
+            V[self._n_params:plan.inputs_end] = np.concatenate([a.ravel() for a in args])
+        _run_groups(np, V, plan.groups)
+        return float(V[plan.root])
 
     def _verify(self, args, when):
         """run fn eagerly and compare its loss with the replay's, bit for bit"""
@@ -130,17 +134,18 @@ class Compiled:
                              "Value ops), so a recording can't replay it. Build such numbers with Value "
                              "ops, pass them as inputs, or leave this fn uncompiled")
 
-    def _backward(self, np, V):
-        L, G = self._local, self._grads
-        L[self._initial] = np.fromiter((p.grad for p in self._used), float, len(self._used))
-        _local_derivatives(np, V, L, self._locals)
-        G[self._root] = 1.0
-        for lo, hi, parents, segment, children, n, div, div_parents in self._levels:
+    def _backward(self, np, plan):
+        L, G = plan.local, plan.grads
+        L[plan.initial] = np.fromiter((p.grad for p in self._used), float, len(self._used))
+        _local_derivatives(np, plan.values, L, plan.local_sources)
+        G[plan.root] = 1.0
+        for lo, hi, parents, segment, children, n, div, div_parents in plan.levels:
             contrib = L[lo:hi] * G[parents]
             if div is not None:  # log: eager divides out.grad by x
                 contrib[div] = G[div_parents] / L[lo:hi][div]
+            # bincount adds each child's contributions in array order: backward()'s order
             G[children] = np.bincount(segment, contrib, n)
-        for p, g in zip(self._used, G[self._used_slots].tolist()):
+        for p, g in zip(self._used, G[plan.used_slots].tolist()):
             p.grad = g
 
     def _check(self, np, inputs):
@@ -211,16 +216,99 @@ def _record(fn, params, args, has_aux):
     return _Tape(args, ops, lens, kids, leaves, origins, consts, aux)
 
 
-def _schedule(c, tape, n_params):
-    """turn a recording into index arrays: forward groups per depth and op, backward per level"""
-    np = _numpy()
-    ops, n = tape.ops, len(tape.ops)
-    # one key per distinct _op string: nodes group by it, and it gives the kind and the exponent
-    names = sorted(set(ops))
+class _Graph(NamedTuple):
+    """the recording as arrays with one entry per node, in topological order (the root last)"""
+    code: object         # the node's kind: _ADD, _MUL, ..., _LEAF
+    opkey: object        # its _op string's key: nodes with the same key share a forward group
+    kind_of: object      # a key's kind
+    exponent_of: list    # a key's exponent if its op is a power, else None
+    a: object            # the first child, -1 if none
+    b: object            # the second child, -1 if none
+    origin: object       # where a leaf's number comes from (_PARAM, _INPUT, _CONST); 0 for ops
+    ref: object          # a leaf's index among the params, the flat inputs or the constants
+
+
+class _Edges(NamedTuple):
+    """parent -> child links, one entry per link"""
+    parent: object
+    child: object
+    side: object         # 0 if the child is the parent's first operand (its _prev[0]), 1 if second
+    owner: object        # the parent, or the top of the + chain it was folded into
+
+    def select(self, index):
+        """the links a mask or an index array picks, in its order"""
+        return _Edges(*(field[index] for field in self))
+
+
+class _Plan(NamedTuple):
+    """what a replay runs: index arrays into one array of values, and the buffers it reuses"""
+    values: object       # params, inputs, constants, a -0.0 to pad sums, then the ops in forward order
+    inputs_end: int
+    root: int            # the loss's slot in values
+    root_param: object   # the loss's index in params if it is one, else None
+    aux_slots: object
+    groups: list         # forward, in order: (kind, lo, hi, x, y) per group of same-depth same-op nodes
+    used_refs: list      # params the loss depends on, besides the loss itself
+    used_slots: object
+    initial: object      # the contributions that carry in each used parameter's .grad
+    local_sources: list  # (kind, contributions, the slots their local derivatives come from, exponent)
+    local: object        # each contribution's local derivative; sums' stay 1.0
+    grads: object        # a gradient per value slot, and a last slot holding 1.0
+    levels: list         # backward, in order: one entry per level, see _backward_levels
+
+
+def _schedule(np, tape, n_params):
+    """turn a recording into a _Plan: forward groups per depth and op, backward per level"""
+    graph = _graph(np, tape)
+    n = len(graph.code)
+    root = n - 1
+    is_param = graph.origin == _PARAM
+    take_a, take_b, top = _fold_sums(np, graph, tape.aux)
+    edges = _edges(np, graph, take_a, take_b, top)
+    depth, needs_grad = _depths_and_needs_grad(np, edges, is_param)
+
+    terms = np.bincount(edges.owner, minlength=n)   # a sum's term count; 1 or 2 for other ops
+    nodes, node_groups, width = _forward_order(np, graph, top == np.arange(n), depth, terms)
+    inputs_end = n_params + sum(arg.size for arg in tape.args)
+    slot_of, values, pad = _value_slots(np, graph, nodes, n_params, inputs_end, tape.consts)
+    groups = _forward_groups(np, graph, edges, node_groups, terms, width, slot_of, pad)
+
+    # a gradient flows only into what a parameter is computed from: other links are dropped
+    edges = edges.select(needs_grad[edges.child])
+    level = _levels(np, n, edges)
+    used = np.flatnonzero(is_param & (np.arange(n) != root))
+    one = len(values)   # the gradient array's extra slot, holding 1.0
+    child, parent_slot, position = _backward_order(np, edges, level, used, slot_of, one)
+    sources, is_div = _local_sources(np, graph, edges, slot_of, position[len(used):], len(position))
+    grads = np.zeros(one + 1)
+    grads[one] = 1.0
+    return _Plan(
+        values=values, inputs_end=inputs_end, root=int(slot_of[root]),
+        root_param=int(graph.ref[root]) if is_param[root] else None,
+        aux_slots=slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64),
+        groups=groups, used_refs=graph.ref[used].tolist(), used_slots=slot_of[used],
+        initial=position[:len(used)], local_sources=sources, local=np.ones(len(position)), grads=grads,
+        levels=_backward_levels(np, child, parent_slot, level, is_div, slot_of))
+
+
+def _graph(np, tape):
+    """the recording's lists as per-node arrays"""
+    lens = np.array(tape.lens, np.int64)
+    opkey, kind_of, exponent_of = _op_kinds(np, tape.ops, lens)
+    a, b = _operands(np, lens, np.array(tape.kids, np.int64))
+    origin, ref = np.zeros(len(lens), np.int64), np.zeros(len(lens), np.int64)
+    origin[tape.leaves] = [kind for kind, _ in tape.origins]
+    ref[tape.leaves] = [index for _, index in tape.origins]
+    code = np.where(lens > 0, kind_of[opkey], _LEAF)
+    return _Graph(code, opkey, kind_of, exponent_of, a, b, origin, ref)
+
+
+def _op_kinds(np, ops, lens):
+    """one key per distinct _op string, and each key's kind and exponent; refuses unknown ops"""
+    names = sorted(set(ops))   # sorted, not set order: string hashes change from run to run
     key_of = {op: k for k, op in enumerate(names)}
     opkey = np.array([key_of[op] for op in ops], np.int64)
     kind_of, exponent_of = np.zeros(len(names), np.int8), [None] * len(names)
-    lens = np.array(tape.lens, np.int64)
     for k, op in enumerate(names):
         if not lens[opkey == k].any():
             continue  # leaves only: a leaf's _op is just a label
@@ -234,27 +322,34 @@ def _schedule(c, tape, n_params):
         if wrong.any():
             raise ValueError(f"a {op!r} node has {lens[wrong][0]} children, expected {_ARITY[kind]}")
         kind_of[k] = kind
-    code = np.where(lens > 0, kind_of[opkey], _LEAF)
-    kids = np.array(tape.kids, np.int64)
-    first = np.minimum(np.cumsum(lens) - lens, max(len(kids) - 1, 0))
-    a = np.where(lens >= 1, kids[first] if len(kids) else -1, -1)
-    b = np.where(lens >= 2, kids[np.minimum(first + 1, max(len(kids) - 1, 0))] if len(kids) else -1, -1)
-    root = n - 1
-    leaf = np.array(tape.leaves, np.int64)
-    leaf_kind = np.array([kind for kind, _ in tape.origins], np.int64)
-    leaf_ref = np.array([ref for _, ref in tape.origins], np.int64)
-    is_param = np.zeros(n, bool)
-    is_param[leaf[leaf_kind == _PARAM]] = True
-    param_ref = np.zeros(n, np.int64)
-    param_ref[leaf] = leaf_ref
+    return opkey, kind_of, exponent_of
 
+
+def _operands(np, lens, kids):
+    """each node's first and second child, -1 where it has fewer"""
+    if not len(kids):   # the loss is a leaf
+        return np.full(len(lens), -1), np.full(len(lens), -1)
+    last = len(kids) - 1
+    # clamped so that leaves at the end index in range: np.where drops what they read
+    first = np.minimum(np.cumsum(lens) - lens, last)
+    a = np.where(lens >= 1, kids[first], -1)
+    b = np.where(lens >= 2, kids[np.minimum(first + 1, last)], -1)
+    return a, b
+
+
+def _fold_sums(np, graph, aux):
+    """which + nodes absorb their first or second operand, and the top each node is folded into"""
     # a chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to
     # right it gives the chain's value bit for bit, and every term gets the top's gradient
+    n, a, b = len(graph.code), graph.a, graph.b
     n_parents = np.bincount(a[a >= 0], minlength=n) + np.bincount(b[b >= 0], minlength=n)
-    if tape.aux:
-        n_parents[tape.aux] += 1  # a value asked for keeps a slot of its own: never folded away
-    is_add = code == _ADD
+    if aux:
+        n_parents[aux] += 1  # a value asked for keeps a slot of its own: never folded away
+    is_add = graph.code == _ADD
     foldable = is_add & (n_parents == 1)
+    # a + node absorbs one operand at most (its first if it can), so a chain stays a line. The
+    # node below's terms come first in the fold, right on either side: x + y == y + x exactly.
+    # Only + nodes look at foldable[a] and [b], and they have both operands: never a -1
     take_a = is_add & foldable[a]
     take_b = is_add & ~take_a & foldable[b]
     below = np.where(take_a, a, np.where(take_b, b, -1))   # the + node folded into this one
@@ -265,131 +360,146 @@ def _schedule(c, tape, n_params):
         if np.array_equal(up, top):
             break
         top = up
-    kept = top == np.arange(n)
+    return take_a, take_b, top
 
-    # edges parent -> child in backward() order: by parent position, then slot. A folded + node's
-    # edges belong to its chain's top; its link to the node below disappears
-    parent = np.concatenate([np.arange(n), np.arange(n)])
-    child = np.concatenate([a, b])
-    slot = np.repeat([0, 1], n)
-    live = (child >= 0) & ~np.concatenate([take_a, take_b])
-    parent, child, slot = parent[live], child[live], slot[live]
-    owner = top[parent]
-    by_owner = np.lexsort((slot, parent, owner))   # a sum's terms in fold order
-    parent, child, slot, owner = parent[by_owner], child[by_owner], slot[by_owner], owner[by_owner]
 
-    # depth (forward) and whether a gradient is needed, children before parents
-    depth = [0] * n
-    grad = is_param.tolist()
-    for s, ch in zip(owner.tolist(), child.tolist()):
+def _edges(np, graph, take_a, take_b, top):
+    """every link but the folded ones, in fold order: by owner, then parent, then side"""
+    # within a sum this is the order its terms are folded in; a folded + node's links belong to
+    # its chain's top, and its link to the node below disappears
+    parent = np.concatenate([np.arange(len(top)), np.arange(len(top))])
+    edges = _Edges(parent, np.concatenate([graph.a, graph.b]), np.repeat([0, 1], len(top)), top[parent])
+    edges = edges.select((edges.child >= 0) & ~np.concatenate([take_a, take_b]))
+    return edges.select(np.lexsort((edges.side, edges.parent, edges.owner)))
+
+
+def _depths_and_needs_grad(np, edges, is_param):
+    """each node's forward depth, and whether it is computed from a parameter"""
+    # links are sorted by owner and an owner comes after its children in topological order: a
+    # node's depth and flag are final before any link reads them
+    depth = [0] * len(is_param)
+    needs_grad = is_param.tolist()
+    for s, ch in zip(edges.owner.tolist(), edges.child.tolist()):
         if depth[ch] >= depth[s]:
             depth[s] = depth[ch] + 1
-        if grad[ch]:
-            grad[s] = True
-    depth = np.array(depth)
-    grad = np.array(grad)
+        if needs_grad[ch]:
+            needs_grad[s] = True
+    return np.array(depth), np.array(needs_grad)
 
-    # slots in the value array: parameters, inputs, constants, a -0.0 to pad sums, then the ops
-    # in forward order, one contiguous block per group
-    n_inputs = sum(arg.size for arg in tape.args)
-    pad = n_params + n_inputs + len(tape.consts)
-    slot_of = np.full(n, -1, np.int64)
-    slot_of[leaf] = leaf_ref + np.array([0, 0, n_params, n_params + n_inputs])[leaf_kind]
-    terms = np.bincount(owner, minlength=n)
-    # sums of up to 64 terms group by their exact count; longer ones by the next power of two
+
+def _forward_order(np, graph, kept, depth, terms):
+    """the op nodes sorted into groups of one depth, op and sum width, and each node's width"""
+    # a group of sums is one table, so its sums need one width: up to 64 terms they group by their
+    # exact count; longer ones by the next power of two, padded with -0.0, so the groups stay few
     rounded = 2 ** np.ceil(np.log2(np.maximum(terms, 1)))
-    width = np.where(code == _ADD, np.where(terms <= 64, terms, rounded), 0)
-    nodes = np.flatnonzero(kept & (code != _LEAF))
-    keys = np.stack([depth[nodes], opkey[nodes], width[nodes].astype(np.int64)])
-    nodes = nodes[np.lexsort(np.vstack([nodes, keys[::-1]]))]
-    keys = np.stack([depth[nodes], opkey[nodes], width[nodes].astype(np.int64)], 1)
-    slot_of[nodes] = pad + 1 + np.arange(len(nodes))
-    c._values = np.zeros(pad + 1 + len(nodes))
-    c._values[n_params + n_inputs:pad] = [v.data for v in tape.consts]
-    c._values[pad] = -0.0   # x + -0.0 is x for every x, -0.0 included
-    c._n_params, c._inputs_end, c._root = n_params, n_params + n_inputs, int(slot_of[root])
-    c._root_param = int(param_ref[root]) if is_param[root] else None
-    c._aux_slots = slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64)
-
-    # forward groups: same depth, same op, same number of terms
-    c._groups = []
+    width = np.where(graph.code == _ADD, np.where(terms <= 64, terms, rounded), 0).astype(np.int64)
+    nodes = np.flatnonzero(kept & (graph.code != _LEAF))
+    nodes = nodes[np.lexsort((nodes, width[nodes], graph.opkey[nodes], depth[nodes]))]
+    keys = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
     starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], 1)])[:len(nodes)]
-    ends = np.r_[starts[1:], len(nodes)]
-    first_edge = np.searchsorted(owner, nodes)   # edges are sorted by owner: each node's terms
-    for lo, hi in zip(starts.tolist(), ends.tolist()):
-        group = nodes[lo:hi]
-        kind = int(code[group[0]])
-        out = (pad + 1 + lo, pad + 1 + hi)
+    return nodes, np.split(nodes, starts[1:]) if len(nodes) else [], width
+
+
+def _value_slots(np, graph, nodes, n_params, inputs_end, consts):
+    """each node's slot in the value array, the array with the constants in, and the -0.0's slot"""
+    # parameters, inputs, constants, a -0.0 to pad sums, then the ops in forward order: one
+    # contiguous block per group
+    pad = inputs_end + len(consts)
+    leaf = np.flatnonzero(graph.origin)
+    slot_of = np.full(len(graph.code), -1, np.int64)
+    slot_of[leaf] = graph.ref[leaf] + np.array([0, 0, n_params, inputs_end])[graph.origin[leaf]]
+    slot_of[nodes] = pad + 1 + np.arange(len(nodes))
+    values = np.zeros(pad + 1 + len(nodes))
+    values[inputs_end:pad] = [v.data for v in consts]
+    values[pad] = -0.0   # x + -0.0 is x for every x, -0.0 included
+    return slot_of, values, pad
+
+
+def _forward_groups(np, graph, edges, node_groups, terms, width, slot_of, pad):
+    """per group: its kind, its block of output slots, and the slots it reads"""
+    groups = []
+    for group in node_groups:
+        kind = int(graph.code[group[0]])
+        out = (int(slot_of[group[0]]), int(slot_of[group[-1]]) + 1)
         if kind == _ADD:
             # one row per term position, one column per sum: accumulate runs down the rows
             span = np.arange(int(width[group[0]]))[:, None]
-            edge = first_edge[lo:hi] + span
+            edge = np.searchsorted(edges.owner, group) + span   # links are sorted by owner
             inside = span < terms[group]
-            table = np.where(inside, slot_of[child[np.minimum(edge, len(child) - 1)]], pad)
-            c._groups.append((kind, *out, table, None))
+            # clamped so that a short sum's rows past its end index in range: np.where drops them
+            table = np.where(inside, slot_of[edges.child[np.minimum(edge, len(edges.child) - 1)]], pad)
+            groups.append((kind, *out, table, None))
         elif kind == _MUL:
-            c._groups.append((kind, *out, slot_of[a[group]], slot_of[b[group]]))
-        else:
-            c._groups.append((kind, *out, slot_of[a[group]], exponent_of[opkey[group[0]]]))
+            groups.append((kind, *out, slot_of[graph.a[group]], slot_of[graph.b[group]]))
+        else:   # one operand; y is the exponent of a power
+            exponent = graph.exponent_of[graph.opkey[group[0]]]
+            groups.append((kind, *out, slot_of[graph.a[group]], exponent))
+    return groups
 
-    # backward: each child's gradient is the sum of its edges' contributions, in the order
-    # backward() adds them (parents later in topological order first, then by slot). A child's
-    # level is one more than its latest parent's, so all its contributions are ready at once
-    need = grad[child]
-    parent, child, slot, owner = parent[need], child[need], slot[need], owner[need]
+
+def _levels(np, n, edges):
+    """each node's backward level: one more than its latest parent's, so that all its
+    contributions are ready at once"""
+    # links in reverse: an owner comes after its children, so its level is final before it is read
     level = [0] * n
-    for s, ch in zip(owner[::-1].tolist(), child[::-1].tolist()):
+    for s, ch in zip(edges.owner[::-1].tolist(), edges.child[::-1].tolist()):
         if level[s] >= level[ch]:
             level[ch] = level[s] + 1
-    level = np.array(level)
-    # each used parameter starts from its .grad: a first edge whose local value is p.grad and
-    # whose parent is a slot ONE holding 1.0
-    used = np.flatnonzero(is_param & (np.arange(n) != root))
-    one = len(c._values)
+    return np.array(level)
+
+
+def _backward_order(np, edges, level, used, slot_of, one):
+    """every contribution to a gradient in the order the replay adds them: each contribution's
+    child and parent's slot, and each link's position (the used parameters' .grad first)"""
+    # by level, then child, then in backward()'s order: parents later in topological order first,
+    # then by side. Each used parameter starts from its .grad: an extra link whose local
+    # derivative is p.grad and whose parent is the slot holding 1.0, added before the others
     k = len(used)
-    e_child = np.r_[used, child]
-    e_parent = np.r_[np.full(k, n), parent]    # later than every node: added first
-    order = np.lexsort((np.r_[np.zeros(k, np.int64), slot], -e_parent, e_child, level[e_child]))
-    e_child = e_child[order]
-    e_owner_slot = np.r_[np.full(k, one), slot_of[owner]][order]
+    child = np.r_[used, edges.child]
+    parent = np.r_[np.full(k, len(level)), edges.parent]   # later than every node: added first
+    order = np.lexsort((np.r_[np.zeros(k, np.int64), edges.side], -parent, child, level[child]))
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
-    c._initial = position[:k]
-    c._used = [c._params[r] for r in param_ref[used].tolist()]
-    c._used_slots = slot_of[used]
+    parent_slot = np.r_[np.full(k, one), slot_of[edges.owner]][order]
+    return child[order], parent_slot, position
 
-    # what each edge's local derivative is read from, by its parent's op
-    owner_code = code[owner]
-    operand = slot_of[a[parent]]
-    c._locals = []
-    for key in np.unique(opkey[owner]).tolist():
-        kind = int(kind_of[key])
-        pick = np.flatnonzero((opkey[owner] == key) & (owner_code != _ADD))
+
+def _local_sources(np, graph, edges, slot_of, position, n_contributions):
+    """where each link's local derivative is read from, by its parent's op, and which links divide"""
+    owner_code = graph.code[edges.owner]
+    owner_key = graph.opkey[edges.owner]
+    sources = []
+    for key in np.unique(owner_key).tolist():
+        kind = int(graph.kind_of[key])
+        pick = np.flatnonzero((owner_key == key) & (owner_code != _ADD))
         if not len(pick):
-            continue  # sums: the local derivative is 1.0, set once below
-        pos = position[k + pick]
+            continue  # sums: the local derivative is 1.0, the buffer's initial value
+        parent = edges.parent[pick]   # not a sum, so the parent is its own owner
         if kind == _MUL:    # other.data
-            src = slot_of[np.where(slot[pick] == 0, b[parent[pick]], a[parent[pick]])]
+            src = slot_of[np.where(edges.side[pick] == 0, graph.b[parent], graph.a[parent])]
         elif kind in (_POW, _LOG):    # x
-            src = operand[pick]
+            src = slot_of[graph.a[parent]]
         else:               # relu, tanh, exp, sigmoid: out.data
-            src = slot_of[owner[pick]]
-        c._locals.append((kind, pos, src, exponent_of[key]))
-    c._local = np.ones(len(order))
-    is_div = np.zeros(len(order), bool)
-    is_div[position[k + np.flatnonzero(owner_code == _LOG)]] = True
+            src = slot_of[parent]
+        sources.append((kind, position[pick], src, graph.exponent_of[key]))
+    is_div = np.zeros(n_contributions, bool)
+    is_div[position[owner_code == _LOG]] = True   # eager divides out.grad by x, not multiplies
+    return sources, is_div
 
-    c._grads = np.zeros(one + 1)
-    c._grads[one] = 1.0
-    c._levels = []
-    e_level = level[e_child]
-    bounds = np.flatnonzero(np.r_[True, e_level[1:] != e_level[:-1], True])
+
+def _backward_levels(np, child, parent_slot, level, is_div, slot_of):
+    """per level: its contributions' range, their parents' slots, which child each adds to, the
+    children's slots and count, and the dividing contributions with their parents' slots"""
+    child_level = level[child]
+    bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
+    levels = []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        kids_here, segment = np.unique(e_child[lo:hi], return_inverse=True)
-        parents = e_owner_slot[lo:hi]
+        children, segment = np.unique(child[lo:hi], return_inverse=True)
+        parents = parent_slot[lo:hi]
         div = np.flatnonzero(is_div[lo:hi])
-        c._levels.append((lo, hi, parents, segment, slot_of[kids_here], len(kids_here),
-                          div if len(div) else None, parents[div] if len(div) else None))
+        levels.append((lo, hi, parents, segment, slot_of[children], len(children),
+                       div if len(div) else None, parents[div] if len(div) else None))
+    return levels
 
 
 def _run_groups(np, V, groups):
@@ -448,9 +558,9 @@ def _power(np, v, n, where):
     return out
 
 
-def _local_derivatives(np, V, L, locals_):
+def _local_derivatives(np, V, L, local_sources):
     """d out / d child for every edge, from this call's values; sums keep their 1.0"""
-    for kind, pos, src, n in locals_:
+    for kind, pos, src, n in local_sources:
         v = V[src]
         if kind in (_MUL, _EXP, _LOG):    # other.data; out.data; x, which log divides by
             L[pos] = v
