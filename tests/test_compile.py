@@ -350,3 +350,38 @@ def test_aux_inside_a_sum_chain_is_not_folded_away():
     step = compile(fn, [p, q], ([1.5, 3.0],), has_aux=True)
     loss, (partial,) = step([4.0, 1.0])
     assert partial == 0.5 * 4.0 - 2.0 and loss == (partial + 1.0) ** 2
+
+
+def test_a_sum_in_the_second_operand_keeps_eager_rounding():
+    p = Value(1.0)
+    # the inner sums are folded into the outer one: (1 + 1e-16) + 1e-16 rounds to 1.0 where
+    # 1 + (1e-16 + 1e-16) does not, so the fold must add the innermost terms first
+    fn = lambda x: (p + (x[0] + (x[1] + x[2]))) * p
+    step = compile(fn, [p], ([0.0, 0.0, 0.0],))
+    assert step([0.0, 1e-16, 1e-16]) == 1.0 + (0.0 + (1e-16 + 1e-16)) > 1.0
+    assert p.grad == 1.0 + (0.0 + (1e-16 + 1e-16)) + 1.0
+    zero([p])
+    got = replay(step, [p], ([3e-16, 1e-16, 1e-16],))
+    zero([p])
+    assert got == eager(fn, [p], ([3e-16, 1e-16, 1e-16],))
+
+
+def test_aux_may_hold_the_loss_a_parameter_and_an_input():
+    p, q = Value(0.5), Value(-2.0)
+
+    def fn(x):
+        loss = p * x + q + x
+        return loss, [loss, p, loss, x]
+
+    step = compile(fn, [p, q], (1.5,), has_aux=True)
+    assert step(2.0) == (0.5 * 2.0 + -2.0 + 2.0, [1.0, 0.5, 1.0, 2.0])
+    assert (p.grad, q.grad) == (2.0, 1.0)
+
+
+def test_a_loss_without_parameters_leaves_their_grads_alone():
+    p, c = Value(0.5), Value(4.0)
+    p.grad = 0.25
+    assert compile(lambda x: x * x, [p], (1.5,))(3.0) == 9.0
+    assert compile(lambda x: x, [p], (1.5,))(3.0) == 3.0
+    assert compile(lambda: c, [p], ())() == 4.0
+    assert p.grad == 0.25
