@@ -138,6 +138,8 @@ class Compiled:
         L, G = plan.local, plan.grads
         L[plan.initial] = np.fromiter((p.grad for p in self._used), float, len(self._used))
         _local_derivatives(np, plan.values, L, plan.local_sources)
+        # G is never cleared: every slot a level reads was written earlier in this call (the root
+        # here, or a child of an earlier level), and the slot holding 1.0 is never written
         G[plan.root] = 1.0
         for lo, hi, parents, segment, children, n, div, div_parents in plan.levels:
             contrib = L[lo:hi] * G[parents]
@@ -438,9 +440,9 @@ def _forward_groups(np, graph, edges, node_groups, terms, width, slot_of, pad):
 
 
 def _levels(np, n, edges):
-    """each node's backward level: one more than its latest parent's, so that all its
-    contributions are ready at once"""
-    # links in reverse: an owner comes after its children, so its level is final before it is read
+    """each node's backward level: one more than its latest parent's"""
+    # a level is one bincount, so a node's contributions must all be ready when its level runs.
+    # Links in reverse: an owner comes after its children, so its level is final before it is read
     level = [0] * n
     for s, ch in zip(edges.owner[::-1].tolist(), edges.child[::-1].tolist()):
         if level[s] >= level[ch]:
@@ -449,8 +451,7 @@ def _levels(np, n, edges):
 
 
 def _backward_order(np, edges, level, used, slot_of, one):
-    """every contribution to a gradient in the order the replay adds them: each contribution's
-    child and parent's slot, and each link's position (the used parameters' .grad first)"""
+    """the contributions in replay order: their children, parents' slots, and each one's position"""
     # by level, then child, then in backward()'s order: parents later in topological order first,
     # then by side. Each used parameter starts from its .grad: an extra link whose local
     # derivative is p.grad and whose parent is the slot holding 1.0, added before the others
@@ -483,13 +484,15 @@ def _local_sources(np, graph, edges, slot_of, position, n_contributions):
             src = slot_of[parent]
         sources.append((kind, position[pick], src, graph.exponent_of[key]))
     is_div = np.zeros(n_contributions, bool)
-    is_div[position[owner_code == _LOG]] = True   # eager divides out.grad by x, not multiplies
+    # log: eager computes out.grad / x, which multiplying by 1 / x would round differently
+    is_div[position[owner_code == _LOG]] = True
     return sources, is_div
 
 
 def _backward_levels(np, child, parent_slot, level, is_div, slot_of):
-    """per level: its contributions' range, their parents' slots, which child each adds to, the
-    children's slots and count, and the dividing contributions with their parents' slots"""
+    """per level: its contributions, the children they add to, and the ones that divide"""
+    # (lo, hi) of the contributions, their parents' slots, each one's child as an index into the
+    # level's children, the children's slots and count, and the dividing ones with their parents
     child_level = level[child]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
     levels = []
