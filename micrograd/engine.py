@@ -72,6 +72,8 @@ class Value:
                             "for a learnable exponent write (b * a.log()).exp()")
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
             raise TypeError(f"the exponent must be an int or float, got {type(other).__name__}")
+        if not isinstance(other, int):
+            other = float(other)  # a numpy.float32 exponent would round the power to float32
         if self.data == 0 and other < 0:
             raise ZeroDivisionError(f"Value(0.0) ** {other}: division by zero")
         if self.data < 0 and not float(other).is_integer():

@@ -353,3 +353,10 @@ def test_a_dropped_graph_is_freed_without_the_cycle_collector():
     y.backward()
     del x, y
     assert gc.collect() == 0
+
+
+@pytest.mark.parametrize("n", [np.float32(0.1), np.int64(3), fractions.Fraction(1, 3)])
+def test_pow_with_a_numpy_or_fraction_exponent_is_computed_in_double(n):
+    vs, ts, out, out_t = both(lambda a: a ** float(n) if isinstance(a, torch.Tensor) else a ** n, 1.2)
+    assert_matches(vs, ts, out, out_t)
+    assert out._op == f"**{float(n)}"
