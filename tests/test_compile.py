@@ -44,6 +44,16 @@ def zero(params):
         p.grad = 0.0
 
 
+def assert_replays_like_eager(fn, params, xs):
+    """fn(x) recorded on xs[0], then replayed on every x: loss and grads as eager gives them"""
+    step = compile(fn, params, (xs[0],))
+    for x in xs:
+        zero(params)
+        got = replay(step, params, (x,))
+        zero(params)
+        assert_same(got, eager(fn, params, (x,)))
+
+
 def demo_loss(model, X, y):
     """the original demo's loss: mean hinge loss plus 1e-4 times the sum of squared parameters"""
     scores = list(map(model, X))
@@ -107,13 +117,7 @@ def every_op(a, b, x):
 @pytest.mark.parametrize("a, b, xs", [(0.7, 1.3, [0.5, -1.2, 2.0]), (-0.4, 2.5, [1.5, 0.1, -3.0])])
 def test_every_op_matches_eager_on_new_inputs(a, b, xs):
     pa, pb = Value(a), Value(b)
-    params = [pa, pb]
-    step = compile(lambda x: every_op(pa, pb, x), params, (xs[0],))
-    for x in xs:
-        zero(params)
-        got = replay(step, params, (x,))
-        zero(params)
-        assert_same(got, eager(lambda x: every_op(pa, pb, x), params, (x,)))
+    assert_replays_like_eager(lambda x: every_op(pa, pb, x), [pa, pb], xs)
 
 
 @pytest.mark.parametrize("loss_fn", [
@@ -212,12 +216,7 @@ numbers = st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3)   # off the relu kink
        xs=st.lists(st.lists(numbers, min_size=2, max_size=2), min_size=2, max_size=3))
 def test_random_graphs_match_eager(program, params, xs):
     ps = [Value(v) for v in params]
-    step = compile(lambda x: run_program(program, ps, x), ps, (xs[0],))
-    for x in xs:
-        zero(ps)
-        got = replay(step, ps, (x,))
-        zero(ps)
-        assert_same(got, eager(lambda x: run_program(program, ps, x), ps, (x,)))
+    assert_replays_like_eager(lambda x: run_program(program, ps, x), ps, xs)
 
 
 # refusals: each names the problem instead of returning wrong numbers
