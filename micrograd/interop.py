@@ -2,10 +2,10 @@
 import math
 import random
 
-from micrograd.nn import MLP
+from micrograd.nn import _ACTIVATIONS, MLP
 from micrograd.serialize import _architecture
 
-_TORCH_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}  # act -> torch.nn class name
+# torch.nn names its activation classes as our neuron reprs do (ReLU, Tanh, Sigmoid): one table serves both
 
 
 def to_torch(model):
@@ -27,7 +27,7 @@ def to_torch(model):
             linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
         modules.append(linear)
         if neurons[0].nonlin:
-            modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[neurons[0].act])())
+            modules.append(getattr(torch.nn, _ACTIVATIONS[neurons[0].act])())
     return torch.nn.Sequential(*modules)
 
 
@@ -42,7 +42,7 @@ def from_torch(seq):
     torch = _import_torch('from_torch')
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
-    activations = {torch.nn.ReLU: 'relu', torch.nn.Tanh: 'tanh', torch.nn.Sigmoid: 'sigmoid'}
+    activations = {getattr(torch.nn, name): act for act, name in _ACTIVATIONS.items()}
     layers = []  # [index in seq, Linear, the activation after it or None]
     for i, m in enumerate(seq):
         where = f"module {i} ({m!r})"

@@ -130,8 +130,12 @@ class MLP(Module):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
+def _is_size(n):
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
 def _check_size(n, name):
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not _is_size(n):
         raise ValueError(f"{name} must be a positive int, got {n!r}")
 
 

@@ -6,7 +6,7 @@ import numbers
 import os
 import random
 
-from micrograd.nn import _ACTIVATIONS, MLP
+from micrograd.nn import _ACTIVATIONS, MLP, _is_size
 
 FORMAT = 'micrograd.mlp'
 VERSION = 1  # raised whenever the layout changes, so an old micrograd refuses a newer file by name
@@ -144,10 +144,6 @@ def _check_keys(obj, keys, what):
     extra = [k for k in obj if k not in keys]
     if missing or extra:
         raise ValueError(f"{what} must have exactly the keys {list(keys)}; missing {missing}, unexpected {extra[:3]}")
-
-
-def _is_size(n):
-    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
 
 
 def _refuse_constant(name):
