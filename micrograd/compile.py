@@ -23,7 +23,7 @@ import math
 import operator
 from typing import NamedTuple
 
-from micrograd.engine import Value, _topo_order
+from micrograd.engine import Value, topological_order
 
 # node kinds and the _op strings the eager engine gives them; '**n' is a power
 _LEAF, _ADD, _MUL, _POW, _RELU, _TANH, _EXP, _LOG, _SIGMOID = range(9)
@@ -193,7 +193,7 @@ def _record(fn, params, args, has_aux):
         root, aux = root[0], list(root[1])
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
-    order = _topo_order(root)
+    order = topological_order(root)
     index = dict(zip(order, range(len(order))))  # Values hash by identity
     if aux is not None:
         if not all(v in index for v in aux):

@@ -1,24 +1,54 @@
 """Value: a scalar that remembers how it was made, and backpropagates through it."""
+import functools
 import math
 import numbers
 
 
 def _as_float(data):
+    """data as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types"""
     if type(data) is float:  # the hot path: skip the checks below
         return data
     if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        # bool is refused on purpose: Value(a > b) is almost always a bug
+        # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real)
         raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}")
-    return float(data)
+    try:
+        return float(data)
+    except OverflowError:
+        raise OverflowError(f"{data} is too large for a float") from None
+
+
+def _as_operand(other):
+    """a Value as it is, any other real number as a Python float"""
+    return other if isinstance(other, Value) else _as_float(other)
+
+
+def _as_exponent(n):
+    """an int exponent stays an int (x ** 2 is labelled '**2'), any other real becomes a float"""
+    if isinstance(n, Value):
+        raise TypeError("the exponent must be an int or float, not a Value; "
+                        "for a learnable exponent write (b * a.log()).exp()")
+    if isinstance(n, numbers.Integral) and not isinstance(n, bool):
+        return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
+    return _as_float(n)
+
+
+def _ieee_pow(x, n):
+    """x ** n, but ±inf where Python raises (0 ** -n, overflow), as IEEE and torch give it"""
+    try:
+        return x ** n
+    except (ZeroDivisionError, OverflowError):
+        odd = float(n).is_integer() and n % 2 == 1
+        return math.copysign(math.inf, x) if odd else math.inf
 
 
 class Value:
     """a scalar and its gradient"""
     # Slots, not a __dict__, and no closure per node: each op stores its backward function, shared
-    # by all its nodes, in _grad_fn, and _backward makes the closure on demand. A closure stored
-    # per node refers back to its node: a reference cycle that only Python's cyclic garbage
-    # collector can free, and that collector then takes most of a training step's time.
+    # by all its nodes, in _grad_fn, and _backward makes the closure on demand. A function object
+    # made for every node is an allocation the garbage collector tracks: a training step would
+    # allocate hundreds of thousands of them and trigger a collection every few hundred.
     __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn')
+    __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
 
     def __init__(self, data, _children=(), _op='', label=''):
         self.data = _as_float(data)
@@ -49,10 +79,10 @@ class Value:
         return out
 
     @staticmethod
-    def _add_backward(out):  # out = self + other
-        self, other = out._prev
-        self.grad += out.grad
-        other.grad += out.grad
+    def _add_backward(out):  # out = a + b
+        a, b = out._prev
+        a.grad += out.grad
+        b.grad += out.grad
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
@@ -61,33 +91,30 @@ class Value:
         return out
 
     @staticmethod
-    def _mul_backward(out):  # out = self * other
-        self, other = out._prev
-        self.grad += other.data * out.grad
-        other.grad += self.data * out.grad
+    def _mul_backward(out):  # out = a * b
+        a, b = out._prev
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
 
     def __pow__(self, other):
-        if isinstance(other, Value):
-            raise TypeError("the exponent must be an int or float, not a Value; "
-                            "for a learnable exponent write (b * a.log()).exp()")
-        if isinstance(other, bool) or not isinstance(other, numbers.Real):
-            raise TypeError(f"the exponent must be an int or float, got {type(other).__name__}")
-        if not isinstance(other, int):
-            other = float(other)  # a numpy.float32 exponent would round the power to float32
-        if self.data == 0 and other < 0:
-            raise ZeroDivisionError(f"Value(0.0) ** {other}: division by zero")
-        if self.data < 0 and not float(other).is_integer():
-            raise ValueError(f"a negative base ({self.data}) to a fractional power ({other}) is not real")
+        n = _as_exponent(other)
+        _check_power(self.data, n)
         try:
-            out = Value(self.data ** other, (self,), f'**{other}')
+            out = Value(self.data ** n, (self,), f'**{n}')
         except OverflowError:
-            raise OverflowError(f"{self.data} ** {other} is too large for a float") from None
+            raise OverflowError(f"{self.data} ** {n} is too large for a float") from None
+        out._grad_fn = _pow_backward(n)
+        return out
 
-        # the exponent is a number, not a child, so this op's backward function is a closure over it
-        def _pow_backward(out):  # out = self ** other
-            self, = out._prev
-            self.grad += other * self.data ** (other - 1) * out.grad  # d/dx x^n = n x^(n-1)
-        out._grad_fn = _pow_backward
+    def __rpow__(self, other):  # other ** self, for a number other > 0
+        base = _as_float(other)
+        if not base > 0:
+            raise ValueError(f"number ** Value needs a positive base, got {other}")
+        try:
+            out = Value(base ** self.data, (self,), f'{other}**')
+        except OverflowError:
+            raise OverflowError(f"{base} ** {self.data} is too large for a float") from None
+        out._grad_fn = _rpow_backward(base)
         return out
 
     def relu(self):
@@ -96,9 +123,22 @@ class Value:
         return out
 
     @staticmethod
-    def _relu_backward(out):  # out = self.relu()
-        self, = out._prev
-        self.grad += (out.data > 0) * out.grad  # relu'(0) = 0, as in torch
+    def _relu_backward(out):  # out = a.relu()
+        a, = out._prev
+        a.grad += (out.data > 0) * out.grad  # relu'(0) = 0, as in torch
+
+    def abs(self):
+        out = Value(abs(self.data), (self,), 'abs')
+        out._grad_fn = Value._abs_backward
+        return out
+
+    @staticmethod
+    def _abs_backward(out):  # out = a.abs()
+        a, = out._prev
+        a.grad += ((a.data > 0) - (a.data < 0)) * out.grad  # sign(x); abs'(0) = 0, as in torch
+
+    def __abs__(self):  # abs(v)
+        return self.abs()
 
     def tanh(self):
         # math.tanh saturates at ±1; the exp formula overflows for large |x|
@@ -107,9 +147,9 @@ class Value:
         return out
 
     @staticmethod
-    def _tanh_backward(out):  # out = self.tanh()
-        self, = out._prev
-        self.grad += (1 - out.data**2) * out.grad
+    def _tanh_backward(out):  # out = a.tanh()
+        a, = out._prev
+        a.grad += (1 - out.data**2) * out.grad
 
     def exp(self):
         try:
@@ -120,9 +160,9 @@ class Value:
         return out
 
     @staticmethod
-    def _exp_backward(out):  # out = self.exp()
-        self, = out._prev
-        self.grad += out.data * out.grad  # d/dx e^x = e^x
+    def _exp_backward(out):  # out = a.exp()
+        a, = out._prev
+        a.grad += out.data * out.grad  # d/dx e^x = e^x
 
     def log(self):
         if self.data <= 0:
@@ -132,30 +172,40 @@ class Value:
         return out
 
     @staticmethod
-    def _log_backward(out):  # out = self.log()
-        self, = out._prev
-        self.grad += out.grad / self.data  # d/dx log(x) = 1/x
+    def _log_backward(out):  # out = a.log()
+        a, = out._prev
+        a.grad += out.grad / a.data  # d/dx log(x) = 1/x
 
     def sigmoid(self):
-        # exp of a negative number only: exp(-x) would overflow for x below about -709
-        if self.data >= 0:
-            s = 1 / (1 + math.exp(-self.data))
-        else:
-            e = math.exp(self.data)
-            s = e / (1 + e)
-        out = Value(s, (self,), 'sigmoid')
+        out = Value(_sigmoid(self.data), (self,), 'sigmoid')
         out._grad_fn = Value._sigmoid_backward
         return out
 
     @staticmethod
-    def _sigmoid_backward(out):  # out = self.sigmoid()
-        self, = out._prev
-        self.grad += out.data * (1 - out.data) * out.grad  # s' = s (1 - s)
+    def _sigmoid_backward(out):  # out = a.sigmoid()
+        a, = out._prev
+        a.grad += out.data * (1 - out.data) * out.grad  # s' = s (1 - s)
+
+    def softplus(self):
+        # log(1 + e^x) as max(x, 0) + log1p(e^-|x|): exp never sees a positive number, so no overflow
+        x = self.data
+        out = Value(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), 'softplus')
+        out._grad_fn = Value._softplus_backward
+        return out
+
+    @staticmethod
+    def _softplus_backward(out):  # out = a.softplus()
+        a, = out._prev
+        a.grad += _sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
 
     def backward(self):
-        """fill .grad of every node this one depends on with d(self)/d(node)"""
-        order = _topo_order(self)
-        self.grad = 1.0
+        """fill .grad of every node this one depends on with d(self)/d(node), as torch does:
+        interior nodes hold this call's gradient only, leaves (parameters) add it to what they have"""
+        order = topological_order(self)
+        for v in order:
+            if v._prev:
+                v.grad = 0.0  # an interior node's grad from an earlier backward() must not flow again
+        self.grad += 1.0
         for v in reversed(order):
             v._grad_fn(v)  # what v._backward() does, without making a closure per node
 
@@ -166,34 +216,86 @@ class Value:
         return self + other
 
     def __sub__(self, other):  # self - other
-        return self + (-other)
+        return self + (-_as_operand(other))
 
     def __rsub__(self, other):  # other - self
-        return other + (-self)
+        return _as_operand(other) + (-self)
 
     def __rmul__(self, other):  # other * self
         return self * other
 
     def __truediv__(self, other):  # self / other
-        return self * other**-1
+        return self * _as_operand(other)**-1
 
     def __rtruediv__(self, other):  # other / self
-        return other * self**-1
-
-    def __rpow__(self, other):  # other ** self = exp(self * log(other)), for other > 0
-        if _as_float(other) <= 0:
-            raise ValueError(f"number ** Value needs a positive base, got {other}")
-        return (self * math.log(other)).exp()
+        return _as_operand(other) * self**-1
 
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-def _topo_order(root):
-    """every node root depends on, each after its children, in a fixed order"""
-    # an explicit stack, not recursion: graphs get far deeper than Python's frame limit.
-    # Each entry holds an iterator over the node's children, so a node is visited once
-    # and in the same order as the original's recursive walk.
+def amax(values):
+    """the largest of values as a Value; its gradient is shared evenly by the tied winners, as torch.amax
+
+    The stable softmax and log-sum-exp subtract it: the shift cancels in their value, and its
+    gradient cancels in theirs, so it needs no detaching.
+    """
+    values = [v if isinstance(v, Value) else Value(v) for v in values]
+    if not values:
+        raise ValueError("amax needs at least one value")
+    out = Value(max(v.data for v in values), values, 'max')
+    out._grad_fn = _amax_backward
+    return out
+
+
+def _amax_backward(out):  # out = amax(values)
+    winners = [v for v in out._prev if v.data == out.data]
+    for v in winners:
+        v.grad += out.grad / len(winners)  # d max / d winner = 1, split among ties
+
+
+def _check_power(x, n):
+    if x == 0 and n < 0:
+        raise ZeroDivisionError(f"Value(0.0) ** {n}: division by zero")
+    if x < 0 and not float(n).is_integer():
+        raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
+
+
+@functools.lru_cache(maxsize=256)
+def _pow_backward(n):
+    """the backward function of x ** n, one per exponent and shared by all its nodes"""
+    def backward(out):  # out = a ** n
+        a, = out._prev
+        local = n * _ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
+        a.grad += local * out.grad
+    return backward
+
+
+@functools.lru_cache(maxsize=256)
+def _rpow_backward(base):
+    """the backward function of base ** x, one per base and shared by all its nodes"""
+    def backward(out):  # out = base ** a
+        a, = out._prev
+        a.grad += out.data * math.log(base) * out.grad  # d/dx b^x = b^x log(b)
+    return backward
+
+
+def _sigmoid(x):
+    # exp of a non-positive number only: exp(-x) would overflow for x below about -709
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
+
+
+def topological_order(root):
+    """every Value root depends on, root last, each after all its children, in a fixed order
+
+    The walk backward() takes, public for tools that walk graphs (viz.trace, compile).
+    An explicit stack, not recursion: graphs get far deeper than Python's frame limit.
+    Each entry holds an iterator over the node's children, so a node is visited once
+    and in the same order as the original's recursive walk.
+    """
     order, seen, stack = [], {root}, [(root, iter(root._prev))]
     while stack:
         v, children = stack[-1]

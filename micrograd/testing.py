@@ -2,7 +2,7 @@
 import math
 import numbers
 
-from micrograd.engine import Value, _topo_order
+from micrograd.engine import Value, topological_order
 
 
 class GradcheckError(RuntimeError):
@@ -83,7 +83,7 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
 
 def _analytic_grads(fn, inputs):
     out = _scalar_output(fn, inputs, 'fn')
-    nodes = _topo_order(out)
+    nodes = topological_order(out)
     # the graph may reach Values that outlive the call (inputs, weights): zero their grads so
     # stale ones don't add in, and put them back afterwards
     saved = [v.grad for v in nodes]

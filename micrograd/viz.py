@@ -3,7 +3,7 @@ import contextlib
 import functools
 import math
 
-from micrograd.engine import Value, _topo_order
+from micrograd.engine import Value, topological_order
 
 _RANKDIRS = ('LR', 'RL', 'TB', 'BT')
 _DOT_HINT = ("the dot program comes with Graphviz, a system package that pip does not install: "
@@ -14,7 +14,7 @@ _DOT_HINT = ("the dot program comes with Graphviz, a system package that pip doe
 def trace(root):
     """every Value root depends on, each after its children, and every (child, parent) edge"""
     _check_root(root, 'trace')
-    nodes = _topo_order(root)  # the walk backward() takes: iterative, same order every run
+    nodes = topological_order(root)  # the walk backward() takes: iterative, same order every run
     # one edge per entry of _prev, so a * a shows both arrows its gradient flows back along
     edges = [(child, v) for v in nodes for child in v._prev]
     return nodes, edges
