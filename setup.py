@@ -8,6 +8,7 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     packages=["micrograd"],
+    package_data={"micrograd": ["data/names.txt", "data/names.LICENSE"]},  # the GPT demo's names
     python_requires=">=3.9",
     install_requires=[],  # the engine is standard library only
     extras_require={
@@ -18,7 +19,8 @@ setup(
         # install the pinned CPU build first (pip install torch==2.13.0): an unpinned
         # torch with none installed pulls a CUDA build of several GB
         "test": ["torch>=2.0", "pytest", "hypothesis", "nbclient", "nbformat", "ipykernel",
-                 "graphviz", "scikit-learn", "matplotlib", "numpy"],
+                 "graphviz", "scikit-learn", "matplotlib", "numpy",
+                 "playwright"],  # drives the system's chromium in the explorer's browser tests
     },
     entry_points={"console_scripts": ["micrograd-demo=micrograd.demo:main"]},
     classifiers=[

@@ -254,6 +254,30 @@ def _amax_backward(out):  # out = amax(values)
         v.grad += out.grad / len(winners)  # d max / d winner = 1, split among ties
 
 
+def select(values, index):
+    """values[index] as a Value; index may be a Value holding an int, such as a token id from the data
+
+    The choice is made inside the op from index's number, so a compiled replay makes it again on
+    every call. The index gets no gradient: it is a position, not a quantity.
+    """
+    values = [v if isinstance(v, Value) else Value(v) for v in values]
+    index = index if isinstance(index, Value) else Value(index)
+    out = Value(values[_as_index(index.data, len(values))].data, (*values, index), 'select')
+    out._grad_fn = _select_backward
+    return out
+
+
+def _select_backward(out):  # out = values[index]
+    *values, index = out._prev
+    values[int(index.data)].grad += out.grad  # d values[i] / d values[j] = 1 if i == j else 0
+
+
+def _as_index(x, n):
+    if not (float(x).is_integer() and 0 <= x < n):
+        raise IndexError(f"select needs an index in 0..{n - 1}, got {x}")
+    return int(x)
+
+
 def _check_power(x, n):
     if x == 0 and n < 0:
         raise ZeroDivisionError(f"Value(0.0) ** {n}: division by zero")
