@@ -8,7 +8,8 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     packages=["micrograd"],
-    package_data={"micrograd": ["data/names.txt", "data/names.LICENSE"]},  # the GPT demo's names
+    # the GPT demo's names, and the explorer's page template
+    package_data={"micrograd": ["data/names.txt", "data/names.LICENSE", "explorer.html"]},
     python_requires=">=3.9",
     install_requires=[],  # the engine is standard library only
     extras_require={
