@@ -1,4 +1,4 @@
-"""The package builds into a wheel with every module, no runtime dependency, and the extras we document."""
+"""The package builds into a wheel with every module and its data files, no runtime dependency, and the extras we document."""
 import pathlib
 import subprocess
 import sys
@@ -12,8 +12,12 @@ def test_wheel_has_every_module_and_no_runtime_dependency(tmp_path):
                     "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("micrograd-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    modules = {p.name for p in (ROOT / "micrograd").glob("*.py")}
-    assert {pathlib.PurePosixPath(n).name for n in names if n.startswith("micrograd/")} == modules
+    package = ROOT / "micrograd"
+    shipped = {p.relative_to(ROOT).as_posix() for p in package.glob("*.py")}
+    # package data: the GPT demo's names with their license, the explorer's page template
+    shipped |= {p.relative_to(ROOT).as_posix() for p in [*package.glob("data/*"), *package.glob("*.html")]}
+    assert {n for n in names if n.startswith("micrograd/")} == shipped
+    assert {"micrograd/data/names.txt", "micrograd/data/names.LICENSE"} <= shipped
 
     metadata = next(n for n in names if n.endswith("METADATA"))
     requires = [line for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
