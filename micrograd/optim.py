@@ -10,9 +10,7 @@ class Optimizer:
 
     def __init__(self, params, lr):
         self.params = _as_params(params)
-        if not (callable(lr) or _is_nonnegative(lr)):
-            raise ValueError(f"lr must be a non-negative number or a schedule (a callable), got {lr!r}")
-        self.lr = lr
+        self.lr = lr if callable(lr) else _as_rate(lr, 'lr')
         self.steps = 0  # completed step() calls; a schedule is called with this number
 
     def zero_grad(self):
@@ -24,10 +22,7 @@ class Optimizer:
         """update every parameter from its grad"""
         lr = self.lr
         if callable(lr):
-            lr = lr(self.steps)
-            if not _is_nonnegative(lr):
-                raise ValueError(f"the lr schedule gave {lr!r} at step {self.steps}; "
-                                 "a learning rate must be a non-negative number")
+            lr = _as_rate(lr(self.steps), f"lr (the schedule's value at step {self.steps})")
         self.steps += 1
         self._update(lr)
 
@@ -40,21 +35,21 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0, weight_decay=0):
         super().__init__(params, lr)
-        _check_nonnegative(momentum, 'momentum')
-        _check_nonnegative(weight_decay, 'weight_decay')
-        self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.momentum = _as_rate(momentum, 'momentum')
+        self.weight_decay = _as_rate(weight_decay, 'weight_decay')
         self.buffers = [None] * len(self.params)  # momentum buffers, aligned with params
 
     def _update(self, lr):
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            x, g = _current(p)
+            if self.weight_decay:
+                g = g + self.weight_decay * x
             if self.momentum:
                 # as torch: the first step starts the buffer at the gradient itself
                 b = self.buffers[i]
                 self.buffers[i] = g if b is None else self.momentum * b + g
                 g = self.buffers[i]
-            p.data -= lr * g
+            p.data = x - lr * g
 
 
 class Adam(Optimizer):
@@ -62,16 +57,9 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr)
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not (isinstance(beta, numbers.Real) and 0 <= beta < 1):
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
-        _check_nonnegative(eps, 'eps')
-        _check_nonnegative(weight_decay, 'weight_decay')
-        self.betas = tuple(betas)
-        self.eps = eps
-        self.weight_decay = weight_decay
+        self.betas = _as_betas(betas)
+        self.eps = _as_rate(eps, 'eps')
+        self.weight_decay = _as_rate(weight_decay, 'weight_decay')
         self.m = [0.0] * len(self.params)  # first moment, aligned with params
         self.v = [0.0] * len(self.params)  # second moment
 
@@ -82,10 +70,12 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1 - beta2**t)
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            x, g = _current(p)
+            if self.weight_decay:
+                g = g + self.weight_decay * x
             self.m[i] = beta1 * self.m[i] + (1 - beta1) * g
             self.v[i] = beta2 * self.v[i] + (1 - beta2) * g * g
-            p.data -= step_size * self.m[i] / (math.sqrt(self.v[i]) / bias_correction2_sqrt + self.eps)
+            p.data = x - step_size * self.m[i] / (math.sqrt(self.v[i]) / bias_correction2_sqrt + self.eps)
 
 
 def _as_params(params):
@@ -103,11 +93,41 @@ def _as_params(params):
     return params
 
 
-def _is_nonnegative(x):
-    # `not x >= 0` would let NaN through; bool is a number to Python but never a rate
-    return not isinstance(x, bool) and isinstance(x, numbers.Real) and x >= 0
+def _current(p):
+    # a data or grad set by hand may be a NumPy scalar: its arithmetic would make the model float32
+    return float(p.data), float(p.grad)
 
 
-def _check_nonnegative(x, name):
-    if not _is_nonnegative(x):
+def _as_real(x, name):
+    """x as a Python float, so every update runs in Python's float arithmetic, never NumPy's"""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        # bool is a number to Python but never a rate; numpy.bool_ is no Real at all
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x}") from None
+
+
+def _as_rate(x, name):
+    value = _as_real(x, name)
+    if not value >= 0:  # `not >=` refuses NaN too
         raise ValueError(f"{name} must be a non-negative number, got {x!r}")
+    return value
+
+
+def _as_betas(betas):
+    try:
+        betas = tuple(betas)  # a list or a NumPy array of two too
+    except TypeError:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}") from None
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers")
+    return tuple(_as_beta(beta, i) for i, beta in enumerate(betas))
+
+
+def _as_beta(beta, i):
+    value = _as_real(beta, f'betas[{i}]')
+    if not 0 <= value < 1:  # refuses NaN too
+        raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
+    return value

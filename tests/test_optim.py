@@ -1,6 +1,8 @@
 import math
 import random
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 
@@ -36,6 +38,7 @@ def run_side_by_side(params, tensors, opt, opt_t, steps, sched_t=None):
         # those bits add up over the steps but stay far below 1e-12 relative
         for p, t in zip(params, tensors):
             assert p.data == pytest.approx(t.item(), rel=1e-12, abs=1e-14)
+            assert type(p.data) is float  # never a NumPy scalar, whatever the hyperparameters were
 
 
 @pytest.mark.parametrize("momentum, weight_decay", [(0, 0), (0.9, 0), (0, 0.1), (0.5, 0.01)])
@@ -166,3 +169,115 @@ def test_schedule_going_negative_raises_at_that_step():
         opt.step()
     with pytest.raises(ValueError, match="at step 3"):
         opt.step()
+
+
+FLOAT_KINDS = [np.float16, np.float32, np.float64, np.longdouble, lambda x: Fraction(x).limit_denominator(1000)]
+INT_KINDS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, int]
+
+
+def as_python(kwargs):
+    """the same hyperparameters as torch gets them: Python floats of the very same numbers"""
+    return {k: tuple(float(b) for b in v) if k == 'betas' else float(v) for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("kind", FLOAT_KINDS + INT_KINDS)
+def test_sgd_with_numpy_hyperparameters_matches_torch_on_their_float64_values(kind):
+    # integers: lr 1, momentum 1 and weight decay 1 still train sanely for six steps
+    numbers = (0.1, 0.9, 0.01) if kind in FLOAT_KINDS else (1, 1, 1)
+    kwargs = dict(zip(('lr', 'momentum', 'weight_decay'), map(kind, numbers)))
+    params, tensors = pair()
+    opt = SGD(params, **kwargs)
+    assert all(type(getattr(opt, k)) is float for k in kwargs)
+    run_side_by_side(params, tensors, opt, torch.optim.SGD(tensors, **as_python(kwargs)), steps=6)
+    assert all(type(b) is float for b in opt.buffers)
+
+
+@pytest.mark.parametrize("kind", FLOAT_KINDS + INT_KINDS)
+def test_adam_with_numpy_hyperparameters_matches_torch_on_their_float64_values(kind):
+    if kind in FLOAT_KINDS:
+        kwargs = {'lr': kind(0.05), 'betas': (kind(0.5), kind(0.9)), 'eps': kind(1e-3), 'weight_decay': kind(0.1)}
+    else:  # betas of 0: the moments are the last gradient and its square
+        kwargs = {'lr': kind(1), 'betas': (kind(0), kind(0)), 'eps': kind(1), 'weight_decay': kind(0)}
+    params, tensors = pair()
+    opt = Adam(params, **kwargs)
+    run_side_by_side(params, tensors, opt, torch.optim.Adam(tensors, **as_python(kwargs)), steps=8)
+    assert all(type(x) is float for x in (opt.lr, opt.eps, opt.weight_decay, *opt.betas, *opt.m, *opt.v))
+
+
+def test_adam_betas_may_be_a_numpy_array():
+    params, tensors = pair()
+    opt = Adam(params, lr=0.05, betas=np.array([0.5, 0.9], dtype=np.float32))
+    opt_t = torch.optim.Adam(tensors, lr=0.05, betas=(float(np.float32(0.5)), float(np.float32(0.9))))
+    run_side_by_side(params, tensors, opt, opt_t, steps=4)
+
+
+def test_sgd_with_float32_lr_keeps_the_model_in_python_floats():
+    # the issue's example: 1.0 - 3 * 0.1 * 0.2 in float32 arithmetic is 0.94000006
+    p, t = Value(1.0), torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    opt, opt_t = SGD([p], lr=np.float32(0.1)), torch.optim.SGD([t], lr=float(np.float32(0.1)))
+    for _ in range(3):
+        p.grad, t.grad = 0.2, torch.tensor(0.2, dtype=torch.float64)
+        opt.step()
+        opt_t.step()
+    assert type(p.data) is float
+    assert p.data == t.item()
+
+
+def test_schedule_returning_numpy_scalars_matches_torch_lambdalr():
+    params, tensors = pair()
+    decay = lambda k: float(np.float32(1.0 - 0.9 * k / 10))  # noqa: E731
+    opt = SGD(params, lr=lambda k: np.float32(1.0 - 0.9 * k / 10), momentum=0.9)
+    opt_t = torch.optim.SGD(tensors, lr=1.0, momentum=0.9)
+    run_side_by_side(params, tensors, opt, opt_t, steps=10,
+                     sched_t=torch.optim.lr_scheduler.LambdaLR(opt_t, decay))
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_grads_and_data_set_by_hand_as_numpy_scalars_give_python_floats(cls):
+    p, t = Value(1.5), torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    opt, opt_t = cls([p], lr=0.1), getattr(torch.optim, cls.__name__)([t], lr=0.1)
+    p.data = np.float32(1.5)
+    for g in (np.float32(0.3), np.float16(-0.7), np.int64(2)):
+        p.grad, t.grad = g, torch.tensor(float(g), dtype=torch.float64)
+        opt.step()
+        opt_t.step()
+        assert type(p.data) is float
+        assert p.data == pytest.approx(t.item(), rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("cls, kwargs, error", [
+    (SGD, {'lr': True}, TypeError),
+    (SGD, {'lr': np.bool_(True)}, TypeError),
+    (SGD, {'lr': '0.1'}, TypeError),
+    (SGD, {'lr': math.nan}, ValueError),
+    (SGD, {'lr': np.float32('nan')}, ValueError),
+    (SGD, {'lr': 10**400}, OverflowError),
+    (SGD, {'lr': 0.1, 'momentum': np.bool_(False)}, TypeError),
+    (SGD, {'lr': 0.1, 'momentum': np.float64('nan')}, ValueError),
+    (SGD, {'lr': 0.1, 'weight_decay': False}, TypeError),
+    (SGD, {'lr': 0.1, 'weight_decay': np.float16('nan')}, ValueError),
+    (Adam, {'betas': (np.bool_(False), 0.999)}, TypeError),
+    (Adam, {'betas': (0.9, math.nan)}, ValueError),
+    (Adam, {'betas': (0.9, 0.99, 0.999)}, ValueError),
+    (Adam, {'betas': 0.9}, TypeError),
+    (Adam, {'eps': True}, TypeError),
+    (Adam, {'eps': np.float32('nan')}, ValueError),
+    (Adam, {'weight_decay': np.bool_(True)}, TypeError),
+])
+def test_bool_nan_and_non_numbers_are_refused_naming_the_argument(cls, kwargs, error):
+    with pytest.raises(error) as info:
+        cls([Value(0.0)], **kwargs)
+    assert list(kwargs)[-1] in str(info.value)
+
+
+@pytest.mark.parametrize("bad, error", [
+    (math.nan, ValueError), (np.float64('nan'), ValueError), (np.bool_(True), TypeError), (True, TypeError),
+])
+def test_schedule_returning_nan_or_a_bool_raises_naming_lr_and_the_step(bad, error):
+    p = Value(1.0)
+    opt = SGD([p], lr=lambda k: 0.1 if k < 2 else bad)
+    opt.step()
+    opt.step()
+    with pytest.raises(error, match="lr .*at step 2"):
+        opt.step()
+    assert opt.steps == 2  # the failed step neither counts nor moves the parameter
