@@ -2,8 +2,8 @@
 import math
 import random
 
-from micrograd.nn import _ACTIVATIONS, MLP
-from micrograd.serialize import _architecture
+from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.serialize import architecture
 
 # torch.nn names its activation classes as our neuron reprs do (ReLU, Tanh, Sigmoid): one table serves both
 
@@ -14,20 +14,20 @@ def to_torch(model):
     model: an MLP. The result holds copies of its weights (Linear.weight[j, k] is
     model.layers[i].neurons[j].w[k]); training one does not change the other.
     """
-    torch = _import_torch('to_torch')
-    _architecture(model)  # refuses what an MLP of plain layers could not rebuild
+    torch = import_torch('to_torch')
+    config = architecture(model)  # refuses a model whose layers MLP(**config) would not rebuild
+    sizes = [config['nin']] + config['nouts']
+    acts = [config['act']] * (len(sizes) - 2) + [config['out_act']]
     modules = []
-    for layer in model.layers:
-        neurons = layer.neurons
+    for i, (layer, act) in enumerate(zip(model.layers, acts)):
         # skip_init: no random initialisation, which would advance torch's global generator
-        linear = torch.nn.utils.skip_init(torch.nn.Linear, len(neurons[0].w), len(neurons),
-                                          dtype=torch.float64)
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, sizes[i], sizes[i + 1], dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in neurons], dtype=torch.float64))
-            linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
+            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
+            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
         modules.append(linear)
-        if neurons[0].nonlin:
-            modules.append(getattr(torch.nn, _ACTIVATIONS[neurons[0].act])())
+        if act is not None:
+            modules.append(getattr(torch.nn, ACTIVATIONS[act])())
     return torch.nn.Sequential(*modules)
 
 
@@ -39,14 +39,14 @@ def from_torch(seq):
     may have any or none (out_act). Floating weights of any dtype become Python floats (float32
     ones exactly). Anything an MLP cannot represent raises ValueError naming the module.
     """
-    torch = _import_torch('from_torch')
+    torch = import_torch('from_torch')
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
-    activations = {getattr(torch.nn, name): act for act, name in _ACTIVATIONS.items()}
+    activations = {getattr(torch.nn, name): act for act, name in ACTIVATIONS.items()}
     layers = []  # [index in seq, Linear, the activation after it or None]
     for i, m in enumerate(seq):
         where = f"module {i} ({m!r})"
-        if isinstance(m, torch.nn.Linear):
+        if type(m) is torch.nn.Linear:  # the exact class, as for activations below
             if m.bias is None:
                 raise ValueError(f"{where} has no bias; every micrograd neuron has one")
             if not m.weight.is_floating_point():
@@ -55,10 +55,14 @@ def from_torch(seq):
                 raise ValueError(f"{where} takes {m.in_features} inputs but the layer before it "
                                  f"gives {layers[-1][1].out_features}")
             layers.append([i, m, None])
-        elif type(m) in activations:  # the exact class: a subclass may compute something else
+        elif type(m) in activations:
             if not layers or layers[-1][2] is not None:
                 raise ValueError(f"{where} does not follow a Linear; an MLP applies one activation per layer")
             layers[-1][2] = activations[type(m)]
+        elif isinstance(m, (torch.nn.Linear, *activations)):
+            base = next(c for c in (torch.nn.Linear, *activations) if isinstance(m, c)).__name__
+            raise ValueError(f"{where} subclasses {base} and may compute something else; from_torch reads "
+                             f"exactly Linear, ReLU, Tanh and Sigmoid")
         else:
             raise ValueError(f"{where} has no micrograd equivalent; from_torch reads Linear, ReLU, Tanh, Sigmoid")
     if not layers:
@@ -91,9 +95,12 @@ def from_torch(seq):
     return model
 
 
-def _import_torch(who):
+def import_torch(who):
+    """the torch module, imported on first use; who (the function that needs it) is named in the
+    ImportError raised when torch is not installed, which says how to install it"""
     try:
         import torch
     except ImportError:
-        raise ImportError(f"{who} needs PyTorch: pip install 'micrograd[torch]'") from None
+        raise ImportError(f"{who} needs PyTorch: pip install torch==2.13.0 (the CPU build micrograd is "
+                          f"tested with)") from None
     return torch

@@ -1,10 +1,12 @@
 """Neurons, layers and multi-layer perceptrons made of Values."""
+import math
 import numbers
 import random
 
 from micrograd.engine import Value
 
-_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}  # Value method -> repr name
+# a Value method -> its name in reprs, which is also torch.nn's class; serialize and interop read it too
+ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}
 
 
 class Module:
@@ -40,10 +42,9 @@ class Module:
 
     def load_state_dict(self, state):
         """set every parameter from a state_dict(); all of it is checked first, so a bad one changes nothing"""
-        named = self.named_parameters()
+        known = dict(self.named_parameters())
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict of name -> number, got {type(state).__name__}")
-        known = dict(named)
         missing = [name for name in known if name not in state]
         unexpected = [key for key in state if key not in known]
         if missing or unexpected:
@@ -51,9 +52,14 @@ class Module:
                              f"{missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}")
         for name in known:
             x = state[name]
-            # float() first, so a huge int fails here; abs(nan) < inf is False, so nan fails too
-            if isinstance(x, bool) or not isinstance(x, numbers.Real) or not abs(float(x)) < float('inf'):
-                raise ValueError(f"state[{name!r}] must be a finite number, got {x!r}")
+            try:
+                finite = not isinstance(x, bool) and isinstance(x, numbers.Real) and math.isfinite(x)
+            except OverflowError:  # an int too large for a float (10**400)
+                finite = False
+            if not finite:
+                huge = isinstance(x, numbers.Integral) and not isinstance(x, bool)  # its repr may be 4000 digits
+                raise ValueError(f"state[{name!r}] must be a finite number, got "
+                                 + ('an int too large for a float' if huge else f"{x!r:.60}"))
         for name, p in known.items():
             p.data = float(state[name])
 
@@ -62,9 +68,9 @@ class Neuron(Module):
     """a weighted sum of the inputs plus a bias, then an activation when nonlin"""
 
     def __init__(self, nin, nonlin=True, act='relu', rng=None):
-        _check_size(nin, 'nin')
-        if act not in _ACTIVATIONS:
-            raise ValueError(f"act must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
+        nin = as_size(nin, 'nin')
+        if not (isinstance(act, str) and act in ACTIVATIONS):  # a list would fail to hash
+            raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
         rng = _as_rng(rng)
         # one draw per weight, in order, so random.seed(1337) rebuilds the original's model
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
@@ -73,7 +79,9 @@ class Neuron(Module):
         self.act = act
 
     def __call__(self, x):
-        x = _as_inputs(x, len(self.w), 'Neuron')
+        return self._forward(_as_inputs(x, len(self.w), 'Neuron'))
+
+    def _forward(self, x):  # x: checked by the module that was called
         out = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return getattr(out, self.act)() if self.nonlin else out
 
@@ -81,7 +89,7 @@ class Neuron(Module):
         return self.w + [self.b]
 
     def __repr__(self):
-        kind = _ACTIVATIONS[self.act] if self.nonlin else 'Linear'
+        kind = ACTIVATIONS[self.act] if self.nonlin else 'Linear'
         return f"{kind}Neuron({len(self.w)})"
 
 
@@ -89,14 +97,16 @@ class Layer(Module):
     """nout neurons that all read the same nin inputs"""
 
     def __init__(self, nin, nout, rng=None, **kwargs):
-        _check_size(nout, 'nout')
+        nout = as_size(nout, 'nout')
         rng = _as_rng(rng)
         self.neurons = [Neuron(nin, rng=rng, **kwargs) for _ in range(nout)]
 
     def __call__(self, x):
-        x = _as_inputs(x, len(self.neurons[0].w), 'Layer')
-        out = [n(x) for n in self.neurons]
+        out = self._forward(_as_inputs(x, len(self.neurons[0].w), 'Layer'))
         return out[0] if len(out) == 1 else out  # one neuron gives a Value, as in the original
+
+    def _forward(self, x):
+        return [n._forward(x) for n in self.neurons]
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]
@@ -109,10 +119,13 @@ class MLP(Module):
     """layers of act neurons, the last one linear unless out_act names an activation"""
 
     def __init__(self, nin, nouts, act='relu', out_act=None, rng=None):
-        if isinstance(nouts, numbers.Number) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        nin, nouts = as_size(nin, 'nin'), _as_sizes(nouts)
+        if out_act is not None and not (isinstance(out_act, str) and out_act in ACTIVATIONS):  # act: Neuron checks
+            raise ValueError(f"out_act must be None (a linear last layer) or one of {sorted(ACTIVATIONS)}, "
+                             f"got {out_act!r}")
         rng = _as_rng(rng)
-        sizes = [nin] + list(nouts)
+        self.config = {'nin': nin, 'nouts': nouts, 'act': act, 'out_act': out_act}  # what save() writes
+        sizes = [nin] + nouts
         acts = [act] * (len(nouts) - 1) + [out_act]  # None: a linear layer, the original's last
         self.layers = [Layer(sizes[i], sizes[i + 1], rng=rng, nonlin=a is not None, act=a or act)
                        for i, a in enumerate(acts)]
@@ -120,8 +133,8 @@ class MLP(Module):
     def __call__(self, x):
         x = _as_inputs(x, len(self.layers[0].neurons[0].w), 'MLP')
         for layer in self.layers:
-            x = layer(x)
-        return x
+            x = layer._forward(x)
+        return x[0] if len(x) == 1 else x
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
@@ -130,13 +143,19 @@ class MLP(Module):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
-def _is_size(n):
-    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
-
-
-def _check_size(n, name):
-    if not _is_size(n):
+def as_size(n, name):
+    """n as an int when it is a whole number >= 1 (a NumPy integer too); else a ValueError naming it"""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _as_sizes(nouts):
+    # any one-dimensional sequence: a list, a tuple, a range, a NumPy array (a set has no order)
+    if (isinstance(nouts, (str, dict)) or not hasattr(nouts, '__getitem__')
+            or getattr(nouts, 'ndim', 1) != 1 or len(nouts) == 0):
+        raise ValueError(f"nouts must be a non-empty sequence of layer sizes, got {nouts!r:.80}")
+    return [as_size(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
 
 
 def _as_rng(rng):
@@ -151,11 +170,10 @@ def _as_rng(rng):
 
 
 def _as_inputs(x, nin, who):
-    # a bare number or Value is one input: it is what a one-neuron layer hands the next layer
+    """x as a list of nin Values and Python floats, checked once by the module that was called"""
     if isinstance(x, (Value, numbers.Real)):
-        x = [x]
-    elif not isinstance(x, (list, tuple)):
-        x = list(x)  # a generator or an array: read it once
+        x = [x]  # a bare number or Value is one input, as a one-neuron layer's output
+    x = [float(xi) if isinstance(xi, numbers.Real) and not isinstance(xi, bool) else xi for xi in x]
     if len(x) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
     return x

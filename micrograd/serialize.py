@@ -5,8 +5,9 @@ import math
 import numbers
 import os
 import random
+import stat
 
-from micrograd.nn import _ACTIVATIONS, MLP, _is_size
+from micrograd.nn import MLP, as_size
 
 FORMAT = 'micrograd.mlp'
 VERSION = 1  # raised whenever the layout changes, so an old micrograd refuses a newer file by name
@@ -14,12 +15,14 @@ VERSION = 1  # raised whenever the layout changes, so an old micrograd refuses a
 
 def save(model, path):
     """write model, an MLP, to path as JSON: a format name and version, the architecture
-    (nin, nouts, act, out_act) and every parameter by its state_dict() name
+    (model.config: nin, nouts, act, out_act) and every parameter by its state_dict() name
 
     Floats are written as repr() writes them, which reads back to the same bits. A nan or
     infinite parameter raises ValueError: the file stays strict JSON, readable by any parser.
     The text goes to a temporary file beside path, is flushed to disk, then renamed over path,
-    so a crash or an error leaves the old file or the new one, never a mix of both.
+    so a crash or an error leaves the old file or the new one, never a mix of both. A path
+    that is a symlink writes the file it points to (the link stays a link), and a file
+    replaced keeps its permission bits.
     """
     text = _to_json(model)  # whatever can go wrong with the model does, before any file is touched
     _atomic_write(os.fspath(path), text)
@@ -44,14 +47,13 @@ def load(path):
 
 
 def _to_json(model):
-    architecture = _architecture(model)
     parameters = {}
     for name, x in model.state_dict().items():
         if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
             raise ValueError(f"parameter {name} is {x!r}; only finite numbers can be saved "
                              f"(a nan usually means training diverged)")
         parameters[name] = float(x)  # a plain float: json writes its repr, which round-trips
-    doc = {'format': FORMAT, 'version': VERSION, 'architecture': architecture, 'parameters': parameters}
+    doc = {'format': FORMAT, 'version': VERSION, 'architecture': architecture(model), 'parameters': parameters}
     return json.dumps(doc, indent=1, allow_nan=False) + '\n'
 
 
@@ -68,53 +70,54 @@ def _from_document(doc):
 
     arch = doc['architecture']
     _check_keys(arch, ('nin', 'nouts', 'act', 'out_act'), 'architecture')
-    nin, nouts, act, out_act = arch['nin'], arch['nouts'], arch['act'], arch['out_act']
-    if not _is_size(nin):
-        raise ValueError(f"architecture: nin must be a positive int, got {nin!r}")
-    if not isinstance(nouts, list) or not nouts or not all(_is_size(n) for n in nouts):
-        raise ValueError(f"architecture: nouts must be a non-empty list of positive ints, got {nouts!r:.80}")
-    if act not in _ACTIVATIONS:
-        raise ValueError(f"architecture: act must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
-    if out_act is not None and out_act not in _ACTIVATIONS:
-        raise ValueError(f"architecture: out_act must be null or one of {sorted(_ACTIVATIONS)}, got {out_act!r}")
+    nouts = arch['nouts']
+    if not isinstance(nouts, list) or not nouts:
+        raise ValueError(f"architecture: nouts must be a non-empty list of layer sizes, got {nouts!r:.80}")
+    sizes = [as_size(arch['nin'], 'architecture: nin')]
+    sizes += [as_size(n, f"architecture: nouts[{i}]") for i, n in enumerate(nouts)]
 
     parameters = doc['parameters']
     if not isinstance(parameters, dict):
         raise ValueError(f"parameters must be an object of name: number, got {type(parameters).__name__}")
-    sizes = [nin] + nouts
     count = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(nouts)))
     if len(parameters) != count:  # checked before building: the model is no larger than the file
-        raise ValueError(f"an MLP({nin}, {nouts}) has {count} parameters, the file holds {len(parameters)}")
+        raise ValueError(f"an MLP({sizes[0]}, {sizes[1:]}) has {count} parameters, "
+                         f"the file holds {len(parameters)}")
 
-    # a private generator: the weights are overwritten, and the global random state stays as it was
-    model = MLP(nin, nouts, act=act, out_act=out_act, rng=random.Random(0))
-    try:
-        model.load_state_dict(parameters)  # checks every name and number before setting any
-    except OverflowError as e:  # an integer too large for a float
-        raise ValueError(f"a parameter is out of range: {e}") from None
+    # MLP checks act and out_act; a private generator: the weights are overwritten, and the
+    # global random state stays as it was
+    model = MLP(sizes[0], sizes[1:], act=arch['act'], out_act=arch['out_act'], rng=random.Random(0))
+    model.load_state_dict(parameters)  # checks every name and number before setting any
     return model
 
 
-def _architecture(model):
-    """nin, nouts, act and out_act of model, checked to be what MLP(nin, nouts, act, out_act) builds"""
+def architecture(model):
+    """the arguments that rebuild model, an MLP: model.config, checked to still describe its layers
+
+    Raises TypeError for anything but an MLP, ValueError when its layers were edited into
+    something MLP(**model.config) does not build (interop.to_torch relies on this check too).
+    """
     if not isinstance(model, MLP):
         raise TypeError(f"expected an MLP, got {type(model).__name__}")
-    layers = model.layers
-    sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
-    last = layers[-1].neurons[0]
-    act = layers[0].neurons[0].act if len(layers) > 1 else last.act
-    out_act = last.act if last.nonlin else None
-    for i, layer in enumerate(layers):
-        want = (True, act) if i < len(layers) - 1 else (out_act is not None, out_act or act)
-        for j, n in enumerate(layer.neurons):
-            if len(n.w) != sizes[i] or (n.nonlin, n.act if n.nonlin else want[1]) != want:
-                raise ValueError(f"layers[{i}].neurons[{j}] ({n!r}) differs from the rest of the MLP, "
-                                 f"which MLP(nin, nouts, act, out_act) could not rebuild")
-    return {'nin': sizes[0], 'nouts': sizes[1:], 'act': act, 'out_act': out_act}
+    config = getattr(model, 'config', None)  # None: a subclass whose __init__ skipped MLP's
+    if not isinstance(config, dict):
+        raise TypeError(f"this {type(model).__name__} has no config dict of the arguments MLP was built with")
+    # a private generator keeps the global random state as it was; the repr names every
+    # layer's size and every neuron's activation
+    rebuilt = MLP(**config, rng=random.Random(0))
+    if repr(rebuilt) != repr(model):
+        raise ValueError(f"the layers of this MLP differ from what its config {config} builds; "
+                         f"only a model that MLP(**model.config) rebuilds can be saved or converted")
+    return rebuilt.config  # a fresh dict, its sizes plain ints
 
 
 def _atomic_write(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)  # through a symlink: replace its target, and the link stays a link
+    directory = os.path.dirname(path)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)  # a file replaced keeps its permission bits
+    except FileNotFoundError:
+        mode = None
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
     # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -123,6 +126,8 @@ def _atomic_write(path, text):
             f.write(text)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)  # atomic: readers see the old file or the new one
     except BaseException:
         with contextlib.suppress(OSError):

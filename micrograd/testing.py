@@ -57,8 +57,8 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
         wrong derivative is off by far more.
     Raises AssertionError naming the output or input that differs, with both numbers.
     """
-    from micrograd.interop import _import_torch
-    torch = _import_torch('assert_matches_torch')
+    from micrograd.interop import import_torch
+    torch = import_torch('assert_matches_torch')
     data = []
     for i, x in enumerate(_as_list(inputs)):
         if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real)):

@@ -153,7 +153,7 @@ def test_to_torch_takes_only_an_mlp():
 
 def test_missing_torch_raises_import_error_with_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, 'torch', None)  # what import sees when torch is not installed
-    with pytest.raises(ImportError, match=r"to_torch needs PyTorch: pip install 'micrograd\[torch\]'"):
+    with pytest.raises(ImportError, match=r"to_torch needs PyTorch: pip install torch==2\.13\.0"):
         to_torch(MLP(2, [1], rng=0))
 
 
