@@ -49,6 +49,18 @@ def test_readme_opens_with_the_demo_and_test_commands():
     assert tests in ci  # CI runs the README's test command exactly as written
 
 
+def test_readme_stays_a_front_door():
+    # about 150 lines: what it is, the commands, the example, what differs; topics live in docs/
+    assert len(_text(ROOT / "README.md").splitlines()) <= 160
+
+
+def test_readme_lists_each_difference_as_a_link_to_its_page():
+    section = _text(ROOT / "README.md").split("## What is different from the original")[1].split("\n## ")[0]
+    items = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(items) >= 8
+    assert all(re.match(r"- \[[^]]+\]\(docs/[a-z]+\.md(#[a-z0-9-]+)?\)", item) for item in items), items
+
+
 def test_every_page_is_checked():
     names = {name for name, _, _ in PYTHON_BLOCKS}
     assert "README.md" in names and "docs/api.md" in names  # the regex still finds the blocks
