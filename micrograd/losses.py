@@ -1,7 +1,13 @@
-"""Losses over lists of Values and numbers, each returning one Value: mse, hinge, bce, cross-entropy, l2."""
+"""Losses over lists of Values and numbers, each returning one Value: mse, hinge, bce, cross-entropy, l2;
+and the stable softmax and log_softmax of a row of scores.
+
+Every decision that depends on a number is made inside an engine op (relu, softplus, amax, select),
+never by reading .data here, so a compiled replay makes it again from each call's numbers. The only
+reads of .data below check targets and labels: they raise or pass, and never change a number.
+"""
 import numbers
 
-from micrograd.engine import Value
+from micrograd.engine import Value, amax, select
 
 _REDUCTIONS = ('mean', 'sum')
 
@@ -15,10 +21,7 @@ def mse_loss(preds, targets, reduction='mean'):
 def hinge_loss(scores, labels, reduction='mean'):
     """the SVM max-margin loss of the original demo: mean of relu(1 - label * score), labels ±1"""
     scores, labels = _pairs(scores, labels, 'hinge_loss', 'scores', 'labels', reduction)
-    for i, y in enumerate(labels):
-        if y.data not in (-1.0, 1.0):
-            raise ValueError(f"hinge_loss needs labels -1 or +1, got {y.data} at index {i} "
-                             "(map 0/1 labels with 2 * y - 1)")
+    _check_labels(labels)
     return _reduce([(1 + -y * s).relu() for s, y in zip(scores, labels)], reduction)
 
 
@@ -26,26 +29,69 @@ def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
     """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] from logits x, targets y in [0, 1]"""
     logits, targets = _pairs(logits, targets, 'binary_cross_entropy_with_logits',
                              'logits', 'targets', reduction)
-    terms = []
-    for i, (x, y) in enumerate(zip(logits, targets)):
-        if not 0 <= y.data <= 1:
-            raise ValueError(f"binary_cross_entropy_with_logits needs targets in [0, 1], "
-                             f"got {y.data} at index {i}")
-        # max(x, 0) + log(1 + exp(-|x|)) = log(1 + exp(x)), but exp only ever sees -|x| <= 0,
-        # so a logit above 709 cannot overflow. One branch per sign rather than relu and |x|:
-        # their kinks at 0 would give the gradient -y there instead of sigmoid(0) - y
-        if x.data >= 0:
-            softplus = x + (1 + (-x).exp()).log()
-        else:
-            softplus = (1 + x.exp()).log()
-        terms.append(softplus - x * y)
-    return _reduce(terms, reduction)
+    _check_probabilities(targets)
+    # the same as softplus(x) - x y; the softplus op never overflows (exp only sees -|x|), and it
+    # has no kink, so the gradient at a logit of 0 is sigmoid(0) - y
+    return _reduce([x.softplus() - x * y for x, y in zip(logits, targets)], reduction)
+
+
+def softmax(row):
+    """exp(x_i) / sum_j exp(x_j) over a row of scores, as a list of Values, as torch.softmax"""
+    exps = [s.exp() for s in _shifted(_as_row(row, 'softmax'))]
+    scale = sum(exps)**-1  # one reciprocal for the row; the winner's exp(0) = 1 keeps the sum >= 1
+    return [e * scale for e in exps]
+
+
+def log_softmax(row):
+    """x_i - log sum_j exp(x_j) over a row of scores, as a list of Values, as torch.log_softmax"""
+    shifted = _shifted(_as_row(row, 'log_softmax'))
+    minus_log_sum = -sum(s.exp() for s in shifted).log()  # the sum is >= 1, so log never fails
+    return [s + minus_log_sum for s in shifted]
 
 
 def cross_entropy(logits, targets, reduction='mean'):
-    """softmax cross-entropy of rows of class scores against class indices, as torch's cross_entropy"""
-    if _is_index(targets):  # one sample: a row of scores and its class, as torch allows
+    """softmax cross-entropy of rows of class scores against class indices, as torch's cross_entropy
+
+    A class index is an int (NumPy's too) or a Value holding one, as a compiled replay passes it.
+    """
+    if _is_index(targets) or isinstance(targets, Value):  # one sample: a row and its class, as torch allows
         logits, targets = [logits], [targets]
+    rows, targets = _rows_and_classes(logits, targets, reduction)
+    # select picks each target's log-probability inside an op: a replay picks again from its number
+    picked = [select(log_softmax(row), t) for row, t in zip(rows, targets)]
+    return -_reduce(picked, reduction)
+
+
+def l2_penalty(params, alpha=1e-4):
+    """alpha * sum of p * p over params: the original demo's regularisation, with its alpha"""
+    alpha = _as_real(alpha, 'alpha')
+    if not alpha >= 0:  # `not >=` refuses NaN too
+        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
+    params = [_as_value(p, 'l2_penalty', 'params', i)
+              for i, p in enumerate(_as_list(params, 'l2_penalty', 'params'))]
+    if not params:
+        raise ValueError("l2_penalty got an empty parameter list")
+    return alpha * sum(p * p for p in params)
+
+
+def _check_labels(labels):
+    # validation only: it reads each label's number to raise or pass, and changes none
+    for i, y in enumerate(labels):
+        if y.data not in (-1.0, 1.0):
+            raise ValueError(f"hinge_loss needs labels -1 or +1, got {y.data} at index {i} "
+                             "(map 0/1 labels with 2 * y - 1)")
+
+
+def _check_probabilities(targets):
+    # validation only: it reads each target's number to raise or pass, and changes none
+    for i, y in enumerate(targets):
+        if not 0 <= y.data <= 1:
+            raise ValueError(f"binary_cross_entropy_with_logits needs targets in [0, 1], "
+                             f"got {y.data} at index {i}")
+
+
+def _rows_and_classes(logits, targets, reduction):
+    """rows of Values of one, non-zero length, and their class indices"""
     rows, targets = _as_list(logits, 'cross_entropy', 'logits'), _as_list(targets, 'cross_entropy', 'targets')
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -53,36 +99,56 @@ def cross_entropy(logits, targets, reduction='mean'):
         raise ValueError(f"cross_entropy got {len(rows)} rows of logits and {len(targets)} targets")
     if not rows:
         raise ValueError("cross_entropy needs at least one row of logits")
-    rows = [[_as_value(v) for v in _as_list(row, 'cross_entropy', 'each row of logits')] for row in rows]
+    rows = [_as_row(row, 'cross_entropy') for row in rows]
     nclasses = len(rows[0])
-    terms = []
-    for i, (row, t) in enumerate(zip(rows, targets)):
-        if len(row) != nclasses or not row:
-            raise ValueError(f"cross_entropy needs rows of equal, non-zero length; "
+    for i, row in enumerate(rows):
+        if len(row) != nclasses:
+            raise ValueError(f"cross_entropy needs rows of equal length; "
                              f"row 0 has {nclasses} scores, row {i} has {len(row)}")
-        if not _is_index(t) or not 0 <= t < nclasses:
-            raise ValueError(f"cross_entropy needs class indices in 0..{nclasses - 1}, "
-                             f"got {t!r} at index {i}")
-        # log-sum-exp shifted by the row's max: exp(v - m) <= 1 cannot overflow and the sum is >= 1,
-        # so log cannot fail. m is a plain number: the shift cancels, so it needs no gradient
-        m = max(v.data for v in row)
-        lse = sum((v - m).exp() for v in row).log() + m
-        terms.append(lse - row[t])
-    return _reduce(terms, reduction)
+    return rows, [_as_class_index(t, nclasses, i) for i, t in enumerate(targets)]
 
 
-def l2_penalty(params, alpha=1e-4):
-    """alpha * sum of p * p over params: the original demo's regularisation, with its alpha"""
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
-        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
-    params = [_as_value(p) for p in _as_list(params, 'l2_penalty', 'params')]
-    if not params:
-        raise ValueError("l2_penalty got an empty parameter list")
-    return alpha * sum(p * p for p in params)
+def _shifted(row):
+    """row minus its max, so exp of each is at most 1 and never overflows"""
+    # the shift cancels in softmax and log_softmax, and so does the gradient it gets: no detach needed
+    minus_max = -amax(row)
+    return [v + minus_max for v in row]
 
 
-def _as_value(x):
-    return x if isinstance(x, Value) else Value(x)
+def _as_class_index(t, nclasses, i):
+    """t as an int, or the Value holding it as it is"""
+    # validation only: it reads the target's number to raise or pass; select makes the choice
+    if isinstance(t, Value):
+        valid = t.data.is_integer() and 0 <= t.data < nclasses
+    else:
+        valid = _is_index(t) and 0 <= t < nclasses
+    if not valid:
+        raise ValueError(f"cross_entropy needs class indices in 0..{nclasses - 1}, got {t!r} at index {i}")
+    return t if isinstance(t, Value) else int(t)
+
+
+def _as_real(x, name):
+    """x as a Python float, so the loss runs in Python's float arithmetic, never NumPy's"""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        # bool is a number to Python but never a weight; numpy.bool_ is no Real at all
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x}") from None
+
+
+def _as_value(x, who, what, i):
+    if isinstance(x, Value):
+        return x
+    return Value(_as_real(x, f"{who}'s {what}[{i}]"))
+
+
+def _as_row(row, who):
+    row = [_as_value(v, who, 'scores', i) for i, v in enumerate(_as_list(row, who, 'scores'))]
+    if not row:
+        raise ValueError(f"{who} needs at least one score in a row")
+    return row
 
 
 def _as_list(xs, who, what):
@@ -104,7 +170,8 @@ def _pairs(xs, ys, who, xname, yname, reduction):
         raise ValueError(f"{who} got {len(xs)} {xname} and {len(ys)} {yname}")
     if not xs:
         raise ValueError(f"{who} needs at least one pair, got none")
-    return [_as_value(x) for x in xs], [_as_value(y) for y in ys]
+    return ([_as_value(x, who, xname, i) for i, x in enumerate(xs)],
+            [_as_value(y, who, yname, i) for i, y in enumerate(ys)])
 
 
 def _reduce(terms, reduction):

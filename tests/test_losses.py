@@ -1,10 +1,15 @@
+import sys
+from fractions import Fraction
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from micrograd.engine import Value
+import micrograd.losses
+from micrograd.engine import Value, topological_order
 from micrograd.losses import (binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_penalty,
-                              mse_loss)
+                              log_softmax, mse_loss, softmax)
 
 
 def leaves(xs):
@@ -60,6 +65,7 @@ def test_hinge_at_the_margin_has_zero_gradient():
     ([0.0, 0.0], [0.0, 1.0]),  # the branch point: the gradient is sigmoid(0) - y, not -y
     ([-800.0, -40.0, 40.0, 800.0], [1.0, 0.0, 1.0, 0.0]),  # exp(800) would overflow a float
     ([-800.0, -40.0, 40.0, 800.0], [0.0, 1.0, 0.0, 1.0]),
+    ([-1000.0, 0.0, 1000.0, -1000.0, 0.0, 1000.0], [0.0, 0.25, 1.0, 1.0, 0.75, 0.0]),
 ])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_bce_with_logits_matches_torch(logits, targets, reduction):
@@ -72,6 +78,8 @@ def test_bce_with_logits_matches_torch(logits, targets, reduction):
 @pytest.mark.parametrize("rows, targets", [
     ([[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0], [0.25, 0.25, 0.25], [2.0, -2.0, 1.0]], [1, 2, 0, 0]),
     ([[1000.0, 0.0, -1000.0], [-800.0, 750.0, 0.0]], [2, 1]),  # exp(1000) would overflow a float
+    ([[1000.0, 999.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.5, -1000.0]], [0, 3]),
+    ([[2.0, 2.0, -1.0], [-3.0, 0.5, 0.5], [7.0, 7.0, 7.0]], [1, 0, 2]),  # ties at the max
     ([[0.5, -0.5]], [1]),
 ])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -128,6 +136,12 @@ def test_losses_return_the_same_value_as_each_term_summed_by_hand():
     (lambda: cross_entropy([[1.0, 2.0], [1.0]], [0, 0]), "row 0 has 2 scores, row 1 has 1"),
     (lambda: cross_entropy([[1.0, 2.0]], [0, 1]), "1 rows of logits and 2 targets"),
     (lambda: cross_entropy([], []), "at least one row"),
+    (lambda: cross_entropy([[]], [0]), "at least one score"),
+    (lambda: cross_entropy([[1.0, 2.0]], [Value(2.0)]), "class indices in 0..1, got Value\\(data=2.0"),
+    (lambda: cross_entropy([[1.0, 2.0]], [Value(0.5)]), "got Value\\(data=0.5"),
+    (lambda: cross_entropy([[1.0, 2.0]], [np.float64(1.0)]), "got np.float64\\(1.0\\)"),
+    (lambda: softmax([]), "softmax needs at least one score"),
+    (lambda: l2_penalty([Value(1.0)], alpha=np.float32('nan')), "alpha"),
     (lambda: l2_penalty([Value(1.0)], alpha=-1), "alpha"),
     (lambda: l2_penalty([]), "empty"),
 ])
@@ -139,3 +153,168 @@ def test_bad_input_raises_value_error_naming_it(call, message):
 def test_single_value_instead_of_a_list_raises_type_error():
     with pytest.raises(TypeError, match="list of predictions, got a single Value"):
         mse_loss(Value(1.0), Value(2.0))
+
+
+SOFTMAX_ROWS = [
+    [1.0, 2.0, 0.5],
+    [-1.0, 0.0, 3.0, 0.25],
+    [0.25, 0.25, 0.25],  # all tied
+    [2.0, 2.0, -1.0],  # tied at the max: amax splits its gradient, which cancels anyway
+    [1000.0, 0.0, -1000.0],  # exp(1000) would overflow a float
+    [-1000.0, -999.0, -1000.5],  # exp(-1000) would underflow to 0 and the log fail
+    [0.7],
+]
+WEIGHTS = [0.3, -1.2, 2.0, 0.7]  # a weighted sum of the outputs, so every output's gradient matters
+
+
+@pytest.mark.parametrize("ours, theirs", [(softmax, torch.softmax), (log_softmax, torch.log_softmax)])
+@pytest.mark.parametrize("row", SOFTMAX_ROWS)
+def test_softmax_and_log_softmax_values_and_grads_match_torch(ours, theirs, row):
+    xs, xs_t = leaves(row)
+    out, out_t = ours(xs), theirs(xs_t, dim=0)
+    assert [v.data for v in out] == pytest.approx(out_t.tolist(), rel=1e-12, abs=1e-15)
+    weights = WEIGHTS[:len(row)]
+    # gradients that cancel to 0 (a class far below the winner) are a few ulps of 1 on either side:
+    # abs=1e-15 is that, the rest match at rel=1e-12
+    assert_matches(sum(w * v for w, v in zip(weights, out)),
+                   (torch.tensor(weights, dtype=torch.float64) * out_t).sum(), [(xs, xs_t)])
+
+
+@pytest.mark.parametrize("row", SOFTMAX_ROWS)
+def test_softmax_sums_to_one_and_is_exp_of_log_softmax(row):
+    probs, log_probs = softmax(row), log_softmax(row)
+    assert sum(p.data for p in probs) == pytest.approx(1.0, rel=1e-15)
+    assert [p.data for p in probs] == pytest.approx([lp.exp().data for lp in log_probs], rel=1e-14, abs=1e-300)
+
+
+def test_softmax_accepts_plain_and_numpy_numbers():
+    row = [1, np.float32(0.5), Fraction(1, 4), np.int64(-2)]
+    out_t = torch.softmax(torch.tensor([float(x) for x in row], dtype=torch.float64), dim=0)
+    out = softmax(row)
+    assert all(type(v.data) is float for v in out)
+    assert [v.data for v in out] == pytest.approx(out_t.tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_with_class_indices_as_values_equals_plain_ints_bit_for_bit(reduction):
+    rows = [[1.0, 2.0, 0.5], [-1000.0, 0.0, 1000.0], [3.0, 3.0, -1.0]]
+    targets = [1, 0, 2]
+    with_ints = [[Value(x) for x in row] for row in rows]
+    with_values = [[Value(x) for x in row] for row in rows]
+    a = cross_entropy(with_ints, targets, reduction)
+    b = cross_entropy(with_values, [Value(t) for t in targets], reduction)
+    a.backward()
+    b.backward()
+    assert a.data == b.data
+    assert [v.grad for row in with_ints for v in row] == [v.grad for row in with_values for v in row]
+
+
+def test_cross_entropy_of_one_sample_with_a_value_index_matches_torch():
+    row, row_t = leaves([0.1, 2.0, -1.0, 0.7])
+    index = Value(2)
+    assert_matches(cross_entropy(row, index), F.cross_entropy(row_t, torch.tensor(2)), [(row, row_t)])
+    assert index.grad == 0.0  # a position, not a quantity
+
+
+@pytest.mark.parametrize("targets", [
+    np.array([1, 2, 0]),
+    [np.int8(1), np.uint16(2), np.int64(0)],
+    np.array([1, 2, 0], dtype=np.uint8),
+])
+def test_cross_entropy_with_numpy_class_indices_matches_torch(targets):
+    rows = [[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0], [0.25, -0.25, 0.0]]
+    values = [[Value(x) for x in row] for row in rows]
+    rows_t = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    out_t = F.cross_entropy(rows_t, torch.tensor([int(t) for t in targets]))
+    assert_matches(cross_entropy(values, targets), out_t, [([v for row in values for v in row], rows_t)])
+
+
+NUMBER_KINDS = [np.float16, np.float32, np.float64, np.longdouble, np.int8, np.int64, np.uint8, Fraction, int]
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+def test_mse_with_numpy_targets_matches_torch_and_gives_python_floats(kind):
+    numbers = [1, 0, 3, 2] if kind in (np.int8, np.int64, np.uint8, int) else [0.1, -0.5, 2.25, 1.0]
+    numbers = [abs(x) for x in numbers] if kind is np.uint8 else numbers
+    targets = [kind(x) for x in numbers]
+    preds, preds_t = leaves([0.5, -1.5, 2.0, 0.0])
+    out = mse_loss(preds, targets)
+    assert_matches(out, F.mse_loss(preds_t, torch.tensor([float(t) for t in targets], dtype=torch.float64)),
+                   [(preds, preds_t)])
+    assert all(type(v.data) is float and type(v.grad) is float for v in topological_order(out))
+
+
+@pytest.mark.parametrize("kind", [np.int8, np.int64, np.float32, np.float64, Fraction, float])
+def test_hinge_with_numpy_labels_matches_torch(kind):
+    scores, scores_t = leaves([0.3, -2.0, 1.5, -0.4])
+    labels = [kind(y) for y in [1, 1, -1, -1]]
+    out_t = torch.relu(1 - torch.tensor([float(y) for y in labels], dtype=torch.float64) * scores_t).mean()
+    assert_matches(hinge_loss(scores, labels), out_t, [(scores, scores_t)])
+
+
+@pytest.mark.parametrize("kind", [np.float16, np.float32, np.float64, np.longdouble, Fraction])
+def test_bce_with_numpy_targets_matches_torch(kind):
+    targets = [kind(0), kind(0.25), kind(1), kind(0.75)]
+    xs, xs_t = leaves([-1000.0, 0.0, 3.5, 1000.0])
+    out_t = F.binary_cross_entropy_with_logits(xs_t, torch.tensor([float(t) for t in targets], dtype=torch.float64))
+    out = binary_cross_entropy_with_logits(xs, targets)
+    assert_matches(out, out_t, [(xs, xs_t)])
+    assert all(type(v.data) is float and type(v.grad) is float for v in topological_order(out))
+
+
+@pytest.mark.parametrize("alpha", [np.float32(1e-3), np.float64(1e-3), np.float16(0.5), np.int64(2), Fraction(1, 3)])
+def test_l2_penalty_with_a_numpy_alpha_matches_torch(alpha):
+    params, params_t = leaves([0.5, -1.5, 2.25, -0.75])
+    out = l2_penalty(params, alpha=alpha)
+    assert_matches(out, float(alpha) * (params_t * params_t).sum(), [(params, params_t)])
+    assert type(out.data) is float
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: l2_penalty([Value(1.0)], alpha=True), TypeError, "alpha must be a real number, got bool"),
+    (lambda: l2_penalty([Value(1.0)], alpha=np.bool_(True)), TypeError, "alpha must be a real number, got bool"),
+    (lambda: mse_loss([1.0, 2.0], [1.0, '2']), TypeError, "mse_loss's targets\\[1\\] must be a real number"),
+    (lambda: binary_cross_entropy_with_logits([1.0], [np.bool_(True)]), TypeError,
+     "binary_cross_entropy_with_logits's targets\\[0\\] must be a real number, got bool"),
+    (lambda: hinge_loss([1.0], [True]), TypeError, "hinge_loss's labels\\[0\\] must be a real number, got bool"),
+    (lambda: cross_entropy([[1.0, None]], [0]), TypeError, "cross_entropy's scores\\[1\\] must be a real number"),
+    (lambda: cross_entropy([[1.0, 2.0]], [np.bool_(True)]), ValueError, "got np.True_ at index 0"),
+])
+def test_bools_and_non_numbers_are_refused_naming_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+class TracedValue(Value):
+    """a Value that records who reads its number: the engine's ops, or code outside them"""
+    reads = []
+
+    @property
+    def data(self):
+        TracedValue.reads.append(sys._getframe(1).f_code.co_filename)
+        return Value.data.__get__(self)
+
+    @data.setter
+    def data(self, value):
+        Value.data.__set__(self, value)
+
+
+@pytest.mark.parametrize("loss", [
+    lambda xs: cross_entropy([xs[:3], xs[3:]], [Value(2), 0]),
+    lambda xs: binary_cross_entropy_with_logits(xs, [0.0, 1.0, 0.5, 1.0, 0.0, 0.25]),
+    lambda xs: sum(softmax(xs)) + sum(log_softmax(xs)),
+    lambda xs: mse_loss(xs, [0.0] * 6) + hinge_loss(xs, [1, -1] * 3) + l2_penalty(xs),
+])
+def test_losses_leave_every_decision_on_a_logit_to_the_engine_ops(loss):
+    # a branch on a logit's number in losses.py would be frozen by a compiled recording
+    xs = [TracedValue(x) for x in [-1000.0, 0.0, 3.5, 1000.0, 2.0, 2.0]]
+    TracedValue.reads = []
+    loss(xs).backward()
+    assert TracedValue.reads  # the engine's ops did read them
+    assert micrograd.losses.__file__ not in TracedValue.reads
+
+
+def test_cross_entropy_and_bce_decide_inside_ops():
+    ops = {v._op for v in topological_order(cross_entropy([[1.0, 2.0, 0.5]], [1]))}
+    assert {'max', 'select'} <= ops
+    assert 'softplus' in {v._op for v in topological_order(binary_cross_entropy_with_logits([1.0], [0.0]))}
