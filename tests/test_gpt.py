@@ -1,0 +1,339 @@
+import math
+import random
+
+import pytest
+import torch
+
+from micrograd.engine import Value
+from micrograd.gpt import CHARS, GPT, adam, attention, load_names, nll, rmsnorm, softmax, train
+from micrograd.nn import Module
+
+
+# The published algorithm, written out plainly on a Value of microgpt's design (children and their
+# local gradients): the reference the model must reproduce.
+class LocalValue:
+    __slots__ = ('data', 'grad', '_children', '_local_grads')
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data, self.grad = data, 0
+        self._children, self._local_grads = children, local_grads
+
+    def __add__(self, other):
+        other = other if isinstance(other, LocalValue) else LocalValue(other)
+        return LocalValue(self.data + other.data, (self, other), (1, 1))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, LocalValue) else LocalValue(other)
+        return LocalValue(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, n):
+        return LocalValue(self.data**n, (self,), (n * self.data**(n - 1),))
+
+    def log(self):
+        return LocalValue(math.log(self.data), (self,), (1 / self.data,))
+
+    def exp(self):
+        return LocalValue(math.exp(self.data), (self,), (math.exp(self.data),))
+
+    def relu(self):
+        return LocalValue(max(0, self.data), (self,), (float(self.data > 0),))
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if v not in seen:
+                seen.add(v)
+                for child in v._children:
+                    visit(child)
+                order.append(v)
+        visit(self)
+        self.grad = 1
+        for v in reversed(order):
+            for child, local in zip(v._children, v._local_grads):
+                child.grad += local * v.grad
+
+
+def reference_training(names, steps, rng):
+    """microgpt's model and training loop, step by step as published; returns the losses"""
+    n_layer, n_embd, block_size, n_head = 1, 16, 16, 4
+    head_dim = n_embd // n_head
+    uchars = sorted(set(''.join(names)))
+    bos, vocab_size = len(uchars), len(uchars) + 1
+
+    def matrix(nout, nin, std=0.08):
+        return [[LocalValue(rng.gauss(0, std)) for _ in range(nin)] for _ in range(nout)]
+
+    sd = {'wte': matrix(vocab_size, n_embd), 'wpe': matrix(block_size, n_embd),
+          'lm_head': matrix(vocab_size, n_embd)}
+    for i in range(n_layer):
+        for key, shape in [('attn_wq', (n_embd, n_embd)), ('attn_wk', (n_embd, n_embd)),
+                           ('attn_wv', (n_embd, n_embd)), ('attn_wo', (n_embd, n_embd)),
+                           ('mlp_fc1', (4 * n_embd, n_embd)), ('mlp_fc2', (n_embd, 4 * n_embd))]:
+            sd[f'layer{i}.{key}'] = matrix(*shape)
+    params = [p for mat in sd.values() for row in mat for p in row]
+
+    def linear(x, w):
+        return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+
+    def softmax_(logits):
+        max_val = max(v.data for v in logits)
+        exps = [(v - max_val).exp() for v in logits]
+        total = sum(exps)
+        return [e / total for e in exps]
+
+    def rmsnorm_(x):
+        ms = sum(xi * xi for xi in x) / len(x)
+        scale = (ms + 1e-5) ** -0.5
+        return [xi * scale for xi in x]
+
+    def gpt(token_id, pos_id, keys, values):
+        x = [t + p for t, p in zip(sd['wte'][token_id], sd['wpe'][pos_id])]
+        x = rmsnorm_(x)
+        for li in range(n_layer):
+            x_residual = x
+            x = rmsnorm_(x)
+            q, k, v = (linear(x, sd[f'layer{li}.attn_w{c}']) for c in 'qkv')
+            keys[li].append(k)
+            values[li].append(v)
+            x_attn = []
+            for h in range(n_head):
+                hs = h * head_dim
+                q_h = q[hs:hs + head_dim]
+                k_h = [ki[hs:hs + head_dim] for ki in keys[li]]
+                v_h = [vi[hs:hs + head_dim] for vi in values[li]]
+                logits = [sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5
+                          for t in range(len(k_h))]
+                weights = softmax_(logits)
+                x_attn.extend(sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim))
+            x = [a + b for a, b in zip(linear(x_attn, sd[f'layer{li}.attn_wo']), x_residual)]
+            x_residual = x
+            x = [xi.relu() for xi in linear(rmsnorm_(x), sd[f'layer{li}.mlp_fc1'])]
+            x = [a + b for a, b in zip(linear(x, sd[f'layer{li}.mlp_fc2']), x_residual)]
+        return linear(x, sd['lm_head'])
+
+    lr, beta1, beta2, eps = 0.01, 0.85, 0.99, 1e-8
+    m, v = [0.0] * len(params), [0.0] * len(params)
+    losses = []
+    for step in range(steps):
+        tokens = [bos] + [uchars.index(ch) for ch in names[step % len(names)]] + [bos]
+        n = min(block_size, len(tokens) - 1)
+        keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
+        terms = []
+        for pos in range(n):
+            probs = softmax_(gpt(tokens[pos], pos, keys, values))
+            terms.append(-probs[tokens[pos + 1]].log())
+        loss = (1 / n) * sum(terms)
+        loss.backward()
+        lr_t = lr * (1 - step / steps)
+        for i, p in enumerate(params):
+            m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+            v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+            m_hat = m[i] / (1 - beta1**(step + 1))
+            v_hat = v[i] / (1 - beta2**(step + 1))
+            p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+            p.grad = 0
+        losses.append(loss.data)
+    return losses, params
+
+
+def shuffled_names(seed=42):
+    names = load_names()
+    rng = random.Random(seed)
+    rng.shuffle(names)
+    return names, rng
+
+
+def leaf(x):
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def test_names_ship_with_the_package():
+    names = load_names()
+    assert len(names) == 32033  # wc -l says 32032: the last line has no newline
+    assert names[:3] == ['emma', 'olivia', 'ava']
+    assert sorted(set(''.join(names))) == list(CHARS)
+    assert max(map(len, names)) == 15  # fits a block of 16 positions with BOS on both sides
+
+
+def test_model_has_the_published_shape_and_4192_parameters():
+    model = GPT(rng=0)
+    assert isinstance(model, Module)
+    assert len(model.parameters()) == 4192
+    names = list(model.state_dict())
+    assert len(names) == 4192 and names[0] == 'wte.0.0' and names[-1] == 'layers.0.mlp_fc2.15.63'
+    assert [len(model.wte), len(model.wte[0])] == [27, 16]
+    assert [len(model.layers[0].mlp_fc1), len(model.layers[0].mlp_fc1[0])] == [64, 16]
+    assert model.bos == 26 and model.encode('ab') == [26, 0, 1, 26]
+
+
+def test_weights_are_drawn_in_the_published_order():
+    rng = random.Random(7)
+    want = [rng.gauss(0, 0.08) for _ in range(4192)]
+    assert [p.data for p in GPT(rng=7).parameters()] == want
+
+
+def test_training_losses_match_the_published_algorithm():
+    names, rng = shuffled_names()
+    want, want_params = reference_training(names, 20, rng)
+    names, rng = shuffled_names()
+    model = GPT(rng=rng)
+    got = train(model, names, 20, adam(model, 20))
+    # Adam's update is written as torch does (lr / (1 - beta1**t) first), the reference as
+    # published (m_hat, v_hat): the same formula, rounded differently in the last bits
+    assert got == pytest.approx(want, rel=1e-12)
+    assert [p.data for p in model.parameters()] == pytest.approx([p.data for p in want_params],
+                                                                 rel=1e-10, abs=1e-13)
+
+
+def test_first_loss_is_bitwise_the_published_forward():
+    names, rng = shuffled_names()
+    want, _ = reference_training(names, 1, rng)
+    names, rng = shuffled_names()
+    model = GPT(rng=rng)
+    assert model.loss(model.encode(names[0])).data == want[0]
+
+
+@pytest.mark.parametrize("n", [1, 5, 27])
+def test_softmax_matches_torch(n):
+    rng = random.Random(n)
+    xs = [rng.uniform(-3, 3) for _ in range(n)]
+    weights = [rng.uniform(-1, 1) for _ in range(n)]
+    vs, ts = [Value(x) for x in xs], leaf(xs)
+    out = sum(w * p for w, p in zip(weights, softmax(vs)))
+    out_t = (torch.tensor(weights, dtype=torch.float64) * torch.softmax(ts, 0)).sum()
+    out.backward()
+    out_t.backward()
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12)
+    assert [v.grad for v in vs] == pytest.approx(ts.grad.tolist(), rel=1e-11, abs=1e-15)
+
+
+def test_softmax_survives_huge_logits():
+    probs = softmax([Value(1000.0), Value(999.0), Value(-1000.0)])
+    want = torch.softmax(torch.tensor([1000.0, 999.0, -1000.0], dtype=torch.float64), 0)
+    assert [p.data for p in probs] == pytest.approx(want.tolist(), rel=1e-12, abs=1e-300)
+
+
+def test_nll_matches_torch_cross_entropy():
+    xs = [0.3, -1.2, 2.5, 0.0]
+    vs, ts = [Value(x) for x in xs], leaf(xs)
+    loss, loss_t = nll(vs, Value(2)), torch.nn.functional.cross_entropy(ts[None], torch.tensor([2]))
+    loss.backward()
+    loss_t.backward()
+    assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
+    assert [v.grad for v in vs] == pytest.approx(ts.grad.tolist(), rel=1e-12, abs=1e-15)
+
+
+def test_rmsnorm_matches_torch():
+    rng = random.Random(3)
+    xs = [rng.gauss(0, 1) for _ in range(16)]
+    weights = [rng.gauss(0, 1) for _ in range(16)]
+    vs, ts = [Value(x) for x in xs], leaf(xs)
+    out = sum(w * y for w, y in zip(weights, rmsnorm(vs)))
+    out_t = (torch.tensor(weights, dtype=torch.float64)
+             * torch.nn.functional.rms_norm(ts, (16,), eps=1e-5)).sum()
+    out.backward()
+    out_t.backward()
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12)
+    assert [v.grad for v in vs] == pytest.approx(ts.grad.tolist(), rel=1e-11, abs=1e-14)
+
+
+def test_attention_on_three_positions_matches_torch():
+    rng = random.Random(5)
+    T, C, H = 3, 8, 2
+    qs, ks, vs = ([[rng.gauss(0, 1) for _ in range(C)] for _ in range(T)] for _ in range(3))
+    weights = [[rng.gauss(0, 1) for _ in range(C)] for _ in range(T)]
+    q, k, v = ([[Value(x) for x in row] for row in rows] for rows in (qs, ks, vs))
+    out = 0
+    for t in range(T):  # position t attends to positions 0..t: the cache as it stands then
+        out = out + sum(w * y for w, y in zip(weights[t], attention(q[t], k[:t + 1], v[:t + 1], H)))
+    qt, kt, vt = (leaf(rows) for rows in (qs, ks, vs))
+    heads = [x.view(T, H, C // H).transpose(0, 1) for x in (qt, kt, vt)]
+    att = torch.nn.functional.scaled_dot_product_attention(*heads, is_causal=True)
+    out_t = (torch.tensor(weights, dtype=torch.float64) * att.transpose(0, 1).reshape(T, C)).sum()
+    out.backward()
+    out_t.backward()
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12)
+    for rows, rows_t in ((q, qt), (k, kt), (v, vt)):
+        assert [x.grad for row in rows for x in row] == pytest.approx(rows_t.grad.flatten().tolist(),
+                                                                      rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("name", ['a', 'emma', 'abcdefghijklmno'])
+def test_to_torch_gives_the_same_logits_loss_and_gradients(name):
+    model = GPT(rng=1)
+    twin = model.to_torch()
+    assert all(p.dtype == torch.float64 for p in twin.parameters())
+    assert sum(p.numel() for p in twin.parameters()) == 4192
+    tokens = model.encode(name)
+    cache = model._empty_cache()
+    logits = [x.data for pos, t in enumerate(tokens[:-1]) for x in model.logits(Value(t), pos, cache)]
+    assert twin(tokens[:-1]).flatten().tolist() == pytest.approx(logits, rel=1e-12, abs=1e-12)
+    loss, loss_t = model.loss(tokens), twin.loss(tokens)
+    loss.backward()
+    loss_t.backward()
+    assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
+    grads_t = [g for p in twin.parameters() for g in p.grad.flatten().tolist()]
+    assert [p.grad for p in model.parameters()] == pytest.approx(grads_t, rel=1e-9, abs=1e-13)
+
+
+def test_sample_is_reproducible_and_in_the_vocabulary():
+    model = GPT(rng=0)
+    names = [model.sample(random.Random(3)) for _ in range(2)]
+    assert names[0] == names[1]
+    state = random.getstate()
+    batch = [model.sample(random.Random(k)) for k in range(10)]
+    assert random.getstate() == state  # a seeded rng leaves the global one alone
+    assert all(set(n) <= set(CHARS) and len(n) <= 16 for n in batch)  # at most one per position
+
+
+@pytest.mark.parametrize("name, message", [
+    ('', "a name needs at least one character, got ''"),
+    ('ab1', "'1' at position 2 of 'ab1' is not in the vocabulary a-z"),
+    ('Emma', "'E' at position 0 of 'Emma' is not in the vocabulary a-z"),
+    ('a' * 16, "'aaaaaaaaaaaaaaaa' has 16 characters; a block of 16 positions holds names of at most 15"),
+])
+def test_bad_names_are_refused_with_a_clear_error(name, message):
+    with pytest.raises(ValueError) as info:
+        GPT(rng=0).encode(name)
+    assert str(info.value) == message
+
+
+def test_bad_token_sequences_are_refused():
+    model = GPT(rng=0)
+    with pytest.raises(ValueError, match="loss needs 2 to 17 tokens"):
+        model.loss([26])
+    with pytest.raises(ValueError, match="loss needs 2 to 17 tokens"):
+        model.loss([0] * 18)
+    with pytest.raises(IndexError, match=r"in 0\.\.26, got 27"):
+        model.loss([26, 27])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({'n_embd': 10, 'n_head': 4}, "n_embd (10) must be a multiple of n_head (4)"),
+    ({'n_layer': 0}, "n_layer must be a positive int, got 0"),
+    ({'chars': 'aab'}, "chars must be a non-empty string of distinct characters"),
+])
+def test_bad_hyperparameters_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(')', r'\)')):
+        GPT(**kwargs)
+
+
+def test_bad_temperature_is_refused():
+    with pytest.raises(ValueError, match="temperature must be a positive number, got 0"):
+        GPT(rng=0).sample(temperature=0)
