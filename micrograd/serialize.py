@@ -1,5 +1,6 @@
 """Saving and loading an MLP as plain JSON, never pickle: loading a file can only ever give numbers."""
 import contextlib
+import errno
 import json
 import math
 import numbers
@@ -118,6 +119,8 @@ def _atomic_write(path, text):
         mode = stat.S_IMODE(os.stat(path).st_mode)  # a file replaced keeps its permission bits
     except FileNotFoundError:
         mode = None
+    if mode is not None and not os.access(path, os.W_OK):  # a read-only file: open(path, 'w') refuses it too
+        raise PermissionError(errno.EACCES, "the file is read-only", path)
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
     # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

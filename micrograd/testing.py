@@ -16,7 +16,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     inputs: a Value or a list/tuple of Values; every one of them is checked.
     eps: the step of the central difference (f(x + eps) - f(x - eps)) / (2 eps).
     atol, rtol: input i passes when |analytic - numeric| <= atol + rtol * |numeric|,
-        the rule and the defaults of torch.autograd.gradcheck.
+        the rule and the defaults of torch.autograd.gradcheck. eps, atol and rtol may be any
+        real numbers (NumPy ones too); they are used as Python floats.
     raise_exception: True raises GradcheckError naming every input that fails, with both
         gradients; False returns False instead.
     Returns True when every input passes. The data and grad of the inputs, and the grad of
@@ -26,7 +27,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"input {i} must be a Value, got {type(x).__name__}")
-    _check_tolerances(eps=eps, atol=atol, rtol=rtol)
+    eps, atol, rtol = _as_tolerances(eps=eps, atol=atol, rtol=rtol)
     analytic = _analytic_grads(fn, inputs)
     numeric = [_numeric_grad(fn, inputs, i, eps) for i in range(len(inputs))]
 
@@ -47,7 +48,8 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
     """run fn on Values and torch_fn on float64 tensors, and check value and gradients agree
 
     fn: called as fn(*values) with a fresh Value per input, returns one Value.
-    inputs: numbers or Values (only their data is read; nothing of theirs is changed).
+    inputs: numbers or Values (only their data is read; nothing of theirs is changed), in a
+        list, a tuple or a 1-d NumPy array; NumPy numbers become Python floats, exactly.
     torch_fn: the same computation on 0-d float64 tensors with requires_grad; by default fn
         itself, which works for anything written with operators and the methods both share
         (relu, tanh, exp, log, sigmoid).
@@ -64,7 +66,7 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
         if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real)):
             raise TypeError(f"input {i} must be a Value or a number, got {type(x).__name__}")
         data.append(x.data if isinstance(x, Value) else float(x))
-    _check_tolerances(atol=atol, rtol=rtol)
+    atol, rtol = _as_tolerances(atol=atol, rtol=rtol)
     values = [Value(x) for x in data]
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in data]
 
@@ -120,17 +122,23 @@ def _scalar_output(fn, args, who):
 def _as_list(inputs):
     if isinstance(inputs, (Value, numbers.Real)):
         return [inputs]  # one input, as torch.autograd.gradcheck takes a lone tensor
-    if not isinstance(inputs, (list, tuple)) or not inputs:
-        raise TypeError(f"inputs must be a Value or a non-empty list or tuple, got {inputs!r:.60}")
+    is_vector = getattr(inputs, 'ndim', None) == 1 and type(inputs).__module__ == 'numpy'  # no numpy import
+    if not (isinstance(inputs, (list, tuple)) or is_vector) or len(inputs) == 0:
+        raise TypeError(f"inputs must be a Value, a number or a non-empty list, tuple or 1-d NumPy array, "
+                        f"got {inputs!r:.60}")
     return list(inputs)
 
 
-def _check_tolerances(**tolerances):
+def _as_tolerances(**tolerances):
+    """the tolerances as Python floats: x + numpy.float32(eps) would compute in float32"""
+    floats = []
     for name, x in tolerances.items():
         positive = name == 'eps'
         if (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x)
                 or x < 0 or (positive and x == 0)):
             raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {x!r}")
+        floats.append(float(x))
+    return floats
 
 
 def _assert_close(ours, theirs, what, rtol, atol):

@@ -1,10 +1,14 @@
 """Neuron, Layer, MLP: the original's structure and reprs, checked against a torch twin."""
 import random
+import re
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 
-from micrograd.engine import Value
+from micrograd import nn
+from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP, Layer, Module, Neuron
 
 
@@ -159,3 +163,104 @@ def test_zero_grad_resets_every_parameter():
 def test_module_base_has_no_parameters():
     assert Module().parameters() == []
     Module().zero_grad()  # nothing to reset, and no error
+
+
+def test_mlp_records_the_arguments_it_was_built_with():
+    assert MLP(2, [16, 16, 1]).config == {'nin': 2, 'nouts': [16, 16, 1], 'act': 'relu', 'out_act': None}
+    model = MLP(3, (4, 2), act='tanh', out_act='sigmoid', rng=0)
+    assert model.config == {'nin': 3, 'nouts': [4, 2], 'act': 'tanh', 'out_act': 'sigmoid'}
+    assert repr(MLP(**model.config, rng=0)) == repr(model)
+    assert [p.data for p in MLP(**model.config, rng=0).parameters()] == [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("out_act", [False, True, 0, 'linear', 'Tanh', 'none', ['tanh']])
+def test_out_act_other_than_none_or_an_activation_name_is_refused(out_act):
+    # out_act=False used to give a ReLU output layer without a word
+    with pytest.raises(ValueError, match=r"out_act must be None \(a linear last layer\) or one of "
+                                         r"\['relu', 'sigmoid', 'tanh'\], got " + re.escape(repr(out_act))):
+        MLP(2, [3, 1], out_act=out_act)
+
+
+@pytest.mark.parametrize("act", [None, False, 'linear', ['relu']])
+def test_act_other_than_an_activation_name_is_refused(act):
+    with pytest.raises(ValueError, match="act must be one of"):
+        MLP(2, [3, 1], act=act)
+
+
+@pytest.mark.parametrize("nouts", [
+    [np.int64(3), np.uint8(2), 1], (3, 2, 1), range(3, 0, -1), np.array([3, 2, 1]), np.array([3, 2, 1], dtype=np.int8),
+])
+def test_sizes_may_be_numpy_ints_in_any_sequence(nouts):
+    model, reference = MLP(np.int32(2), nouts, rng=4), MLP(2, [3, 2, 1], rng=4)
+    assert model.config == reference.config
+    assert all(type(n) is int for n in [model.config['nin'], *model.config['nouts']])
+    assert repr(model) == repr(reference)
+    assert [p.data for p in model.parameters()] == [p.data for p in reference.parameters()]
+
+
+def test_layer_and_neuron_sizes_may_be_numpy_ints():
+    assert repr(Layer(np.int64(2), np.uint16(3))) == repr(Layer(2, 3))
+    assert repr(Neuron(np.int8(4), act='tanh')) == "TanhNeuron(4)"
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: MLP(True, [1]), "nin must be a positive int, got True"),
+    (lambda: MLP(2.0, [1]), "nin must be a positive int, got 2.0"),
+    (lambda: MLP(np.float64(2), [1]), "nin must be a positive int, got np.float64"),
+    (lambda: MLP(-2, [1]), "nin must be a positive int, got -2"),
+    (lambda: MLP(2, [3, 0]), r"nouts\[1\] must be a positive int, got 0"),
+    (lambda: MLP(2, [3, -1]), r"nouts\[1\] must be a positive int, got -1"),
+    (lambda: MLP(2, [False, 1]), r"nouts\[0\] must be a positive int, got False"),
+    (lambda: MLP(2, [2.5]), r"nouts\[0\] must be a positive int, got 2.5"),
+    (lambda: MLP(2, np.array([3.0, 1.0])), r"nouts\[0\] must be a positive int, got np.float64\(3.0\)"),
+    (lambda: MLP(2, np.int64(3)), "nouts must be a non-empty sequence"),
+    (lambda: MLP(2, np.array(3)), "nouts must be a non-empty sequence"),
+    (lambda: MLP(2, np.array([[3, 1]])), "nouts must be a non-empty sequence"),
+    (lambda: MLP(2, {3, 1}), "nouts must be a non-empty sequence"),  # a set has no order
+    (lambda: MLP(2, {3: 1}), "nouts must be a non-empty sequence"),
+    (lambda: MLP(2, '31'), "nouts must be a non-empty sequence"),
+    (lambda: MLP(2, ()), "nouts must be a non-empty sequence"),
+    (lambda: Layer(2, np.float32(3)), "nout must be a positive int"),
+    (lambda: Neuron(np.bool_(True)), "nin must be a positive int"),
+])
+def test_bool_float_negative_and_zero_sizes_are_refused_naming_the_argument(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("x", [
+    np.array([0.5, -1.25, 2.0]), np.array([0.5, -1.25, 2.0], dtype=np.float32),
+    [np.float16(0.5), np.int64(-1), Fraction(2, 3)], (np.float64(0.5), 2, Value(-1.5)),
+])
+def test_numpy_inputs_give_python_floats_and_torchs_numbers(x):
+    model = MLP(3, [4, 2], act='tanh', rng=3)
+    twin = torch_twin(model)
+    plain = [xi.data if isinstance(xi, Value) else float(xi) for xi in x]  # the same numbers, exactly
+    out = model(x)
+    out_t = torch_forward(twin, plain)
+    assert [v.data for v in out] == pytest.approx(out_t.tolist(), rel=1e-12)
+    (out[0] * out[1]).backward()
+    (out_t[0] * out_t[1]).backward()
+    assert [wi.grad for wi in model.layers[0].neurons[1].w] == pytest.approx(twin[0][0].grad[1].tolist(), rel=1e-10)
+    for v in topological_order(out[0] * out[1]):
+        assert type(v.data) is float and type(v.grad) is float
+
+
+def test_a_neuron_and_a_layer_take_a_numpy_scalar_as_their_one_input():
+    n, layer = Neuron(1, nonlin=False, rng=0), Layer(1, 2, rng=0)
+    assert n(np.float32(0.5)).data == n.w[0].data * float(np.float32(0.5))
+    assert [type(v.data) for v in layer(np.int64(3))] == [float, float]
+
+
+def test_an_mlp_checks_its_input_size_once_per_call_not_in_every_layer_and_neuron(monkeypatch):
+    checks = []
+    original = nn._as_inputs
+
+    def counting(x, nin, who):
+        checks.append(who)
+        return original(x, nin, who)
+    monkeypatch.setattr(nn, '_as_inputs', counting)
+    MLP(2, [16, 16, 1], rng=0)([0.5, -1.0])
+    Layer(2, 3, rng=0)([0.5, -1.0])
+    Neuron(2, rng=0)([0.5, -1.0])
+    assert checks == ['MLP', 'Layer', 'Neuron']  # the module that was called, once

@@ -3,8 +3,12 @@ import json
 import math
 import os
 import random
+import stat
+from fractions import Fraction
 
+import numpy as np
 import pytest
+import torch
 
 import micrograd
 from micrograd.engine import Value
@@ -259,3 +263,185 @@ def test_save_replaces_the_old_file_and_respects_the_umask(saved):
     with open(path.with_name('plain.txt'), 'w'):  # how open() sets permissions under this umask
         pass
     assert os.stat(path).st_mode == os.stat(path.with_name('plain.txt')).st_mode
+
+
+@pytest.mark.parametrize("value, expected", [
+    (np.float32(0.1), float(np.float32(0.1))), (np.float16(-2.5), -2.5), (np.int64(3), 3.0), (np.uint8(200), 200.0),
+    (Fraction(1, 3), 1 / 3), (np.longdouble(0.25), 0.25),
+])
+def test_load_state_dict_stores_numpy_and_other_numbers_as_python_floats(value, expected):
+    model = MLP(1, [1], rng=0)
+    model.load_state_dict({'layers.0.neurons.0.w.0': value, 'layers.0.neurons.0.b': 0})
+    w, b = model.parameters()
+    assert type(w.data) is float and type(b.data) is float
+    assert w.data == expected
+
+
+@pytest.mark.parametrize("value, got", [
+    pytest.param(10**400, "an int too large for a float", id='10**400'),
+    pytest.param(-10**400, "an int too large for a float", id='-10**400'),
+    pytest.param(10**5000, "an int too large for a float", id='10**5000'),  # more digits than Python prints
+    (Fraction(10**400, 3), "Fraction"),
+    (np.float64('nan'), "np.float64\\(nan\\)"),
+    (np.float32('inf'), "np.float32\\(inf\\)"),
+    (np.bool_(True), "np.True_"),
+    ('x' * 500, "'xxxxx"),
+])
+def test_load_state_dict_errors_name_the_key_and_change_nothing(value, got):
+    model = MLP(3, [4, 1], rng=1)
+    before = bits(model)
+    with pytest.raises(ValueError, match=r"state\['layers.1.neurons.0.b'\] must be a finite number, got " + got):
+        model.load_state_dict(_state_with(model, 'layers.1.neurons.0.b', value))
+    assert bits(model) == before
+
+
+# a file as micrograd 1.0.0 wrote it, by hand: MLP(2, [2, 1], act='tanh'), weights chosen to be exact in binary
+FILE_FROM_1_0_0 = '''{
+ "format": "micrograd.mlp",
+ "version": 1,
+ "architecture": {
+  "nin": 2,
+  "nouts": [
+   2,
+   1
+  ],
+  "act": "tanh",
+  "out_act": null
+ },
+ "parameters": {
+  "layers.0.neurons.0.w.0": 0.5,
+  "layers.0.neurons.0.w.1": -0.25,
+  "layers.0.neurons.0.b": 0.125,
+  "layers.0.neurons.1.w.0": -0.75,
+  "layers.0.neurons.1.w.1": 1.5,
+  "layers.0.neurons.1.b": 0.0,
+  "layers.1.neurons.0.w.0": 2.0,
+  "layers.1.neurons.0.w.1": -1.0,
+  "layers.1.neurons.0.b": 0.375
+ }
+}
+'''
+
+
+def test_a_file_written_by_1_0_0_still_loads_and_computes_what_torch_does(tmp_path):
+    (tmp_path / 'old.json').write_text(FILE_FROM_1_0_0, encoding='utf-8')
+    model = load(tmp_path / 'old.json')
+    assert model.config == {'nin': 2, 'nouts': [2, 1], 'act': 'tanh', 'out_act': None}
+    assert repr(model) == "MLP of [Layer of [TanhNeuron(2), TanhNeuron(2)], Layer of [LinearNeuron(2)]]"
+    w1 = torch.tensor([[0.5, -0.25], [-0.75, 1.5]], dtype=torch.float64)
+    b1 = torch.tensor([0.125, 0.0], dtype=torch.float64)
+    w2, b2 = torch.tensor([2.0, -1.0], dtype=torch.float64), 0.375
+    x = [0.3, -1.1]
+    expected = w2 @ torch.tanh(w1 @ torch.tensor(x, dtype=torch.float64) + b1) + b2
+    assert model(x).data == pytest.approx(expected.item(), rel=1e-12)
+    save(model, tmp_path / 'again.json')  # and today's save writes the very same text
+    assert (tmp_path / 'again.json').read_text(encoding='utf-8') == FILE_FROM_1_0_0
+
+
+def test_save_writes_model_config_as_plain_ints_from_numpy_sizes(tmp_path):
+    model = MLP(np.int64(2), np.array([3, 1]), act='tanh', rng=0)
+    save(model, tmp_path / 'model.json')
+    doc = json.loads((tmp_path / 'model.json').read_text(encoding='utf-8'))
+    assert doc['architecture'] == {'nin': 2, 'nouts': [3, 1], 'act': 'tanh', 'out_act': None}
+    assert load(tmp_path / 'model.json').config == model.config
+
+
+def test_save_refuses_an_mlp_whose_layers_no_longer_match_its_config(tmp_path):
+    model = MLP(2, [3, 1], rng=0)
+    model.layers.append(Layer(1, 1, rng=0))
+    with pytest.raises(ValueError, match=r"differ from what its config \{'nin': 2, 'nouts': \[3, 1\]"):
+        save(model, tmp_path / 'm.json')
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_an_mlp_subclass_that_never_recorded_a_config(tmp_path):
+    class Handmade(MLP):
+        def __init__(self):  # skips MLP.__init__, so no config
+            self.layers = [Layer(2, 1, nonlin=False, rng=0)]
+
+    with pytest.raises(TypeError, match="Handmade has no config"):
+        save(Handmade(), tmp_path / 'm.json')
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda a: a.update(out_act=False), "out_act must be None"),
+    (lambda a: a.update(act=[]), "act must be one of"),  # unhashable: still a ValueError naming the file
+    (lambda a: a.update(act=None), "act must be one of"),
+    (lambda a: a.update(nin=3.0), "architecture: nin must be a positive int, got 3.0"),
+    (lambda a: a.update(nin=True), "architecture: nin must be a positive int, got True"),
+    (lambda a: a.update(nouts={'0': 4}), "nouts must be a non-empty list"),
+])
+def test_load_refuses_an_architecture_mlp_would_refuse(edit, match, saved):
+    path, text = saved
+    path.write_text(_edit_json(text, lambda d: edit(d['architecture'])), encoding='utf-8')
+    with pytest.raises(ValueError, match=match) as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_save_through_a_symlink_writes_its_target_and_the_link_stays(tmp_path):
+    (tmp_path / 'store').mkdir()
+    (tmp_path / 'runs').mkdir()
+    target, link = tmp_path / 'store' / 'model.json', tmp_path / 'runs' / 'latest.json'
+    save(MLP(3, [4, 1], rng=1), target)
+    os.symlink(os.path.join('..', 'store', 'model.json'), link)  # relative, as ln -s makes them
+    model = MLP(3, [4, 1], rng=2)
+    save(model, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join('..', 'store', 'model.json')
+    assert bits(load(target)) == bits(model)
+    assert os.listdir(tmp_path / 'store') == ['model.json'] and os.listdir(tmp_path / 'runs') == ['latest.json']
+
+
+def test_save_through_a_chain_of_symlinks_and_a_dangling_one(tmp_path):
+    target = tmp_path / 'model.json'
+    os.symlink(target, tmp_path / 'first')  # dangling until save() creates the target, as open() would
+    os.symlink(tmp_path / 'first', tmp_path / 'second')
+    model = MLP(2, [1], rng=0)
+    save(model, tmp_path / 'second')
+    assert (tmp_path / 'first').is_symlink() and (tmp_path / 'second').is_symlink()
+    assert not target.is_symlink() and bits(load(target)) == bits(model)
+
+
+@pytest.mark.parametrize("failing", ['fsync', 'replace'])
+def test_a_failed_save_through_a_symlink_leaves_target_and_link_whole(failing, tmp_path, monkeypatch):
+    (tmp_path / 'store').mkdir()
+    target, link = tmp_path / 'store' / 'model.json', tmp_path / 'link.json'
+    save(MLP(3, [4, 1], rng=1), target)
+    text = target.read_text(encoding='utf-8')
+    os.symlink(target, link)
+
+    def fail(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(OSError):
+        save(MLP(3, [4, 1], rng=99), link)
+    monkeypatch.undo()
+    assert link.is_symlink() and target.read_text(encoding='utf-8') == text
+    assert os.listdir(tmp_path / 'store') == ['model.json'] and sorted(os.listdir(tmp_path)) == ['link.json', 'store']
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604, 0o755])
+def test_save_over_an_existing_file_keeps_its_permission_bits(mode, saved):
+    path, _ = saved
+    os.chmod(path, mode)
+    model = MLP(3, [4, 1], rng=3)
+    save(model, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert bits(load(path)) == bits(model)
+
+
+def test_save_through_a_symlink_keeps_the_targets_permission_bits(saved):
+    path, _ = saved
+    os.chmod(path, 0o640)
+    link = path.with_name('link.json')
+    os.symlink(path, link)
+    save(MLP(3, [4, 1], rng=3), link)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640 and link.is_symlink()
+
+
+def test_save_refuses_a_file_it_may_not_write_as_open_would(saved, monkeypatch):
+    path, text = saved
+    monkeypatch.setattr(os, 'access', lambda p, mode: False)  # a read-only file; root may write any
+    with pytest.raises(PermissionError, match="read-only"):
+        save(MLP(3, [4, 1], rng=3), path)
+    assert path.read_text(encoding='utf-8') == text and os.listdir(path.parent) == ['model.json']
