@@ -4,49 +4,11 @@ import math
 import numbers
 
 
-def _as_float(data):
-    """data as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types"""
-    if type(data) is float:  # the hot path: skip the checks below
-        return data
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real)
-        raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}")
-    try:
-        return float(data)
-    except OverflowError:
-        raise OverflowError(f"{data} is too large for a float") from None
-
-
-def _as_operand(other):
-    """a Value as it is, any other real number as a Python float"""
-    return other if isinstance(other, Value) else _as_float(other)
-
-
-def _as_exponent(n):
-    """an int exponent stays an int (x ** 2 is labelled '**2'), any other real becomes a float"""
-    if isinstance(n, Value):
-        raise TypeError("the exponent must be an int or float, not a Value; "
-                        "for a learnable exponent write (b * a.log()).exp()")
-    if isinstance(n, numbers.Integral) and not isinstance(n, bool):
-        return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
-    return _as_float(n)
-
-
-def _ieee_pow(x, n):
-    """x ** n, but ±inf where Python raises (0 ** -n, overflow), as IEEE and torch give it"""
-    try:
-        return x ** n
-    except (ZeroDivisionError, OverflowError):
-        odd = float(n).is_integer() and n % 2 == 1
-        return math.copysign(math.inf, x) if odd else math.inf
-
-
 class Value:
     """a scalar and its gradient"""
-    # Slots, not a __dict__, and no closure per node: each op stores its backward function, shared
-    # by all its nodes, in _grad_fn, and _backward makes the closure on demand. A function object
-    # made for every node is an allocation the garbage collector tracks: a training step would
-    # allocate hundreds of thousands of them and trigger a collection every few hundred.
+    # Each op keeps one backward function, shared by all its nodes, in _grad_fn; _backward makes
+    # the lecture's closure on demand. A closure per node is a function object and its cells to
+    # allocate for every node: the garbage collector then runs every few hundred nodes.
     __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn')
     __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
 
@@ -98,23 +60,16 @@ class Value:
 
     def __pow__(self, other):
         n = _as_exponent(other)
-        _check_power(self.data, n)
-        try:
-            out = Value(self.data ** n, (self,), f'**{n}')
-        except OverflowError:
-            raise OverflowError(f"{self.data} ** {n} is too large for a float") from None
+        out = Value(_power(self.data, n), (self,), f'**{n}')
         out._grad_fn = _pow_backward(n)
         return out
 
-    def __rpow__(self, other):  # other ** self, for a number other > 0
-        base = _as_float(other)
+    def __rpow__(self, other):  # other ** self, computed as a power, so 2 ** Value(3.0) is 8.0
+        base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
         if not base > 0:
-            raise ValueError(f"number ** Value needs a positive base, got {other}")
-        try:
-            out = Value(base ** self.data, (self,), f'{other}**')
-        except OverflowError:
-            raise OverflowError(f"{base} ** {self.data} is too large for a float") from None
-        out._grad_fn = _rpow_backward(base)
+            raise ValueError(f"number ** Value needs a positive base, got {base}")
+        out = Value(_power(float(base), self.data), (self,), f'{base}**')
+        out._grad_fn = _rpow_backward(float(base))
         return out
 
     def relu(self):
@@ -132,13 +87,12 @@ class Value:
         out._grad_fn = Value._abs_backward
         return out
 
+    __abs__ = abs  # abs(v)
+
     @staticmethod
     def _abs_backward(out):  # out = a.abs()
         a, = out._prev
         a.grad += ((a.data > 0) - (a.data < 0)) * out.grad  # sign(x); abs'(0) = 0, as in torch
-
-    def __abs__(self):  # abs(v)
-        return self.abs()
 
     def tanh(self):
         # math.tanh saturates at ±1; the exp formula overflows for large |x|
@@ -209,40 +163,34 @@ class Value:
         for v in reversed(order):
             v._grad_fn(v)  # what v._backward() does, without making a closure per node
 
+    __radd__ = __add__  # other + self
+    __rmul__ = __mul__  # other * self
+
     def __neg__(self):  # -self
         return self * -1
 
-    def __radd__(self, other):  # other + self
-        return self + other
-
     def __sub__(self, other):  # self - other
-        return self + (-_as_operand(other))
+        return self + (-other if isinstance(other, Value) else -_as_float(other))
 
     def __rsub__(self, other):  # other - self
-        return _as_operand(other) + (-self)
+        return -self + other
 
-    def __rmul__(self, other):  # other * self
-        return self * other
-
-    def __truediv__(self, other):  # self / other
-        return self * _as_operand(other)**-1
+    def __truediv__(self, other):  # self / other, as the original: self * other**-1
+        return self * (other**-1 if isinstance(other, Value) else _power(_as_float(other), -1))
 
     def __rtruediv__(self, other):  # other / self
-        return _as_operand(other) * self**-1
+        return self**-1 * other
 
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
 
 
 def amax(values):
-    """the largest of values as a Value; its gradient is shared evenly by the tied winners, as torch.amax
+    """the largest of values as a Value; its gradient is shared evenly by tied winners, as torch.amax
 
-    The stable softmax and log-sum-exp subtract it: the shift cancels in their value, and its
-    gradient cancels in theirs, so it needs no detaching.
+    Not detached: where a stable softmax or log-sum-exp subtracts it, its gradient cancels.
     """
-    values = [v if isinstance(v, Value) else Value(v) for v in values]
-    if not values:
-        raise ValueError("amax needs at least one value")
+    values = _as_values(values, 'amax')
     out = Value(max(v.data for v in values), values, 'max')
     out._grad_fn = _amax_backward
     return out
@@ -255,14 +203,17 @@ def _amax_backward(out):  # out = amax(values)
 
 
 def select(values, index):
-    """values[index] as a Value; index may be a Value holding an int, such as a token id from the data
+    """values[index] as a Value; index is an int or a Value holding one (a token id, say)
 
-    The choice is made inside the op from index's number, so a compiled replay makes it again on
-    every call. The index gets no gradient: it is a position, not a quantity.
+    The choice is made inside the op, so a compiled replay makes it again from each call's index.
+    The index gets no gradient: it is a position, not a quantity.
     """
-    values = [v if isinstance(v, Value) else Value(v) for v in values]
+    values = _as_values(values, 'select')
     index = index if isinstance(index, Value) else Value(index)
-    out = Value(values[_as_index(index.data, len(values))].data, (*values, index), 'select')
+    i = index.data
+    if not (i.is_integer() and 0 <= i < len(values)):
+        raise IndexError(f"select needs an integer index in 0..{len(values) - 1}, got {i:g}")
+    out = Value(values[int(i)].data, (*values, index), 'select')
     out._grad_fn = _select_backward
     return out
 
@@ -272,54 +223,10 @@ def _select_backward(out):  # out = values[index]
     values[int(index.data)].grad += out.grad  # d values[i] / d values[j] = 1 if i == j else 0
 
 
-def _as_index(x, n):
-    if not (float(x).is_integer() and 0 <= x < n):
-        raise IndexError(f"select needs an index in 0..{n - 1}, got {x}")
-    return int(x)
-
-
-def _check_power(x, n):
-    if x == 0 and n < 0:
-        raise ZeroDivisionError(f"Value(0.0) ** {n}: division by zero")
-    if x < 0 and not float(n).is_integer():
-        raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
-
-
-@functools.lru_cache(maxsize=256)
-def _pow_backward(n):
-    """the backward function of x ** n, one per exponent and shared by all its nodes"""
-    def backward(out):  # out = a ** n
-        a, = out._prev
-        local = n * _ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
-        a.grad += local * out.grad
-    return backward
-
-
-@functools.lru_cache(maxsize=256)
-def _rpow_backward(base):
-    """the backward function of base ** x, one per base and shared by all its nodes"""
-    def backward(out):  # out = base ** a
-        a, = out._prev
-        a.grad += out.data * math.log(base) * out.grad  # d/dx b^x = b^x log(b)
-    return backward
-
-
-def _sigmoid(x):
-    # exp of a non-positive number only: exp(-x) would overflow for x below about -709
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1 + e)
-
-
 def topological_order(root):
-    """every Value root depends on, root last, each after all its children, in a fixed order
-
-    The walk backward() takes, public for tools that walk graphs (viz.trace, compile).
-    An explicit stack, not recursion: graphs get far deeper than Python's frame limit.
-    Each entry holds an iterator over the node's children, so a node is visited once
-    and in the same order as the original's recursive walk.
-    """
+    """every Value root depends on, each after its children, root last (backward() runs it reversed)"""
+    # an explicit stack, not recursion: graphs get far deeper than Python's frame limit; an iterator
+    # per entry visits children in the order of the original's recursive walk
     order, seen, stack = [], {root}, [(root, iter(root._prev))]
     while stack:
         v, children = stack[-1]
@@ -332,3 +239,83 @@ def topological_order(root):
             stack.pop()
             order.append(v)
     return order
+
+
+@functools.lru_cache(maxsize=256)
+def _pow_backward(n):
+    """the backward function of x ** n, one per exponent, shared by all its nodes"""
+    def backward(out):  # out = a ** n
+        a, = out._prev
+        local = n * _ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
+        a.grad += local * out.grad
+    return backward
+
+
+@functools.lru_cache(maxsize=256)
+def _rpow_backward(base):
+    """the backward function of base ** x, one per base, shared by all its nodes"""
+    def backward(out):  # out = base ** a
+        a, = out._prev
+        a.grad += out.data * math.log(base) * out.grad  # d/dx b^x = b^x log(b)
+    return backward
+
+
+def _as_float(data):
+    """data as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types"""
+    if type(data) is float:  # the hot path: skip the checks below
+        return data
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real);
+        # so is an array of any shape, a 0-d one included: pass arr.item()
+        raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}")
+    try:
+        return float(data)
+    except OverflowError:
+        raise OverflowError(f"{str(data)[:20]}... is too large for a float (at most ~1.8e308)") from None
+
+
+def _as_values(values, op):
+    values = [v if isinstance(v, Value) else Value(v) for v in values]
+    if not values:
+        raise ValueError(f"{op} needs at least one value")
+    return values
+
+
+def _as_exponent(n):
+    """an int exponent stays an int (x ** 2 is labelled '**2'), any other real becomes a float"""
+    if isinstance(n, Value):
+        raise TypeError("the exponent must be an int or float, not a Value; "
+                        "for a learnable exponent write (b * a.log()).exp()")
+    if isinstance(n, numbers.Integral) and not isinstance(n, bool):
+        _as_float(n)  # refuses an int beyond the float range, as it would be in the arithmetic
+        return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
+    return _as_float(n)
+
+
+def _power(x, n):
+    """x ** n for a float x, or an error naming the numbers where it has no float value"""
+    if x == 0 and n < 0:
+        raise ZeroDivisionError(f"division by zero: {x} ** {n}")
+    if x < 0 and not float(n).is_integer():
+        raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
+    try:
+        return x ** n
+    except OverflowError:
+        raise OverflowError(f"{x} ** {n} is too large for a float") from None
+
+
+def _ieee_pow(x, n):
+    """x ** n, but ±inf where Python raises (0 ** -n, overflow), as IEEE and torch give it"""
+    try:
+        return x ** n
+    except (ZeroDivisionError, OverflowError):
+        odd = float(n).is_integer() and n % 2 == 1
+        return math.copysign(math.inf, x) if odd else math.inf
+
+
+def _sigmoid(x):
+    # exp of a non-positive number only: exp(-x) would overflow for x below about -709
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
