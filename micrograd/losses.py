@@ -30,9 +30,11 @@ def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
     logits, targets = _pairs(logits, targets, 'binary_cross_entropy_with_logits',
                              'logits', 'targets', reduction)
     _check_probabilities(targets)
-    # the same as softplus(x) - x y; the softplus op never overflows (exp only sees -|x|), and it
-    # has no kink, so the gradient at a logit of 0 is sigmoid(0) - y
-    return _reduce([x.softplus() - x * y for x, y in zip(logits, targets)], reduction)
+    # -log(1 - sigmoid(x)) = softplus(x), -log sigmoid(x) = softplus(-x); the softplus op never
+    # overflows (exp only sees -|x|) and has no kink, so the gradient at 0 is sigmoid(0) - y.
+    # (1 - y) x + softplus(-x) rather than softplus(x) - x y: torch's form, whose rounding it shares
+    # (at x = 1000, y = 1 - 1e-7 the other form cancels two numbers near 1000 and keeps 7 digits)
+    return _reduce([(1 - y) * x + (-x).softplus() for x, y in zip(logits, targets)], reduction)
 
 
 def softmax(row):

@@ -3,6 +3,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import torch
 import torch.nn.functional as F
 
@@ -66,6 +68,7 @@ def test_hinge_at_the_margin_has_zero_gradient():
     ([-800.0, -40.0, 40.0, 800.0], [1.0, 0.0, 1.0, 0.0]),  # exp(800) would overflow a float
     ([-800.0, -40.0, 40.0, 800.0], [0.0, 1.0, 0.0, 1.0]),
     ([-1000.0, 0.0, 1000.0, -1000.0, 0.0, 1000.0], [0.0, 0.25, 1.0, 1.0, 0.75, 0.0]),
+    ([1000.0, -1000.0, 500.0, 35.0], [1 - 1e-7, 1e-7, 1 - 1e-12, 1 - 1e-9]),  # small losses from large terms
 ])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_bce_with_logits_matches_torch(logits, targets, reduction):
@@ -318,3 +321,35 @@ def test_cross_entropy_and_bce_decide_inside_ops():
     ops = {v._op for v in topological_order(cross_entropy([[1.0, 2.0, 0.5]], [1]))}
     assert {'max', 'select'} <= ops
     assert 'softplus' in {v._op for v in topological_order(binary_cross_entropy_with_logits([1.0], [0.0]))}
+
+
+LOGIT = st.floats(-1000, 1000, allow_nan=False) | st.sampled_from([-1000.0, 0.0, 1000.0])
+
+
+@given(st.integers(3, 6).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(LOGIT, min_size=n, max_size=n), min_size=1, max_size=4),
+    st.lists(st.integers(0, n - 1), min_size=4, max_size=4))),
+    st.sampled_from(["mean", "sum"]))
+def test_cross_entropy_matches_torch_on_random_rows_up_to_1000(rows_and_classes, reduction):
+    rows, classes = rows_and_classes
+    targets = classes[:len(rows)]
+    values = [[Value(x) for x in row] for row in rows]
+    rows_t = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    out_t = F.cross_entropy(rows_t, torch.tensor(targets), reduction=reduction)
+    # a confident right answer has a loss near 1e-16, where the sum 1 + tiny rounds differently in
+    # torch's order: abs=1e-15 is those few ulps of 1, everything else matches at rel=1e-12
+    assert_matches(cross_entropy(values, targets, reduction), out_t,
+                   [([v for row in values for v in row], rows_t)])
+
+
+TARGET = st.floats(0, 1) | st.sampled_from([0.0, 1.0]) | st.floats(0, 1e-6).flatmap(lambda e: st.sampled_from([e, 1 - e]))
+
+
+@given(st.lists(st.tuples(LOGIT, TARGET), min_size=1, max_size=6),
+       st.sampled_from(["mean", "sum"]))
+def test_bce_with_logits_matches_torch_on_random_logits_up_to_1000(pairs, reduction):
+    logits, targets = [x for x, _ in pairs], [y for _, y in pairs]
+    xs, xs_t = leaves(logits)
+    out_t = F.binary_cross_entropy_with_logits(xs_t, torch.tensor(targets, dtype=torch.float64),
+                                               reduction=reduction)
+    assert_matches(binary_cross_entropy_with_logits(xs, targets, reduction), out_t, [(xs, xs_t)])
