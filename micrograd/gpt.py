@@ -3,11 +3,12 @@
 In February 2026 the author of micrograd published microgpt: a one-layer GPT trained on names in
 plain Python, on a scalar autograd Value of the same kind as ours. This module builds the same
 model from the same seed and computes the same numbers; each function below is one part of the
-published script (linear, rmsnorm, softmax, attention, the MLP block).
+published script (linear, rmsnorm, attention, the MLP block; softmax is losses.softmax, the
+same stable formula).
 
 Two choices depend on the data, and each is made by an op, never by Python code reading .data:
-which embedding row a token reads, and which probability the loss takes (engine.select, with the
-token as its index). A recording of one sequence length (micrograd.compile) then replays any name
+which embedding row a token reads (engine.select, with the token as its index), and which
+log-probability the loss takes (losses.cross_entropy, by select too). A recording of one sequence length (micrograd.compile) then replays any name
 of that length. Sampling reads .data to draw the next character: it is never compiled.
 """
 import math
@@ -15,7 +16,8 @@ import numbers
 import random
 from importlib import resources
 
-from micrograd.engine import Value, amax, select
+from micrograd.engine import Value, select
+from micrograd.losses import cross_entropy, softmax
 from micrograd.nn import Module
 from micrograd.optim import Adam
 
@@ -38,20 +40,6 @@ def rmsnorm(x, eps=1e-5):
     ms = _dot(x, x) / len(x)
     scale = (ms + eps) ** -0.5
     return [xi * scale for xi in x]
-
-
-def softmax(logits):
-    """exp(logit - max) / their sum: the shift keeps exp from overflowing and cancels in the ratio"""
-    exps = _shifted_exps(logits)
-    inverse = sum(exps) ** -1  # one power shared by every ratio: e / total computes e * total**-1
-    return [e * inverse for e in exps]
-
-
-def nll(logits, target):
-    """-log softmax(logits)[target]: the cross-entropy of one prediction; target a token id (Value or int)"""
-    exps = _shifted_exps(logits)
-    prob = select(exps, target) / sum(exps)  # the target's probability, picked by an op
-    return -prob.log()
 
 
 def attention(q, keys, values, n_head):
@@ -163,9 +151,10 @@ class GPT(Module):
             raise ValueError(f"loss needs 2 to {self.block_size + 1} tokens (block_size "
                              f"{self.block_size}), got {len(tokens)}")
         tokens = [t if isinstance(t, Value) else Value(t) for t in tokens]  # one leaf per token
+        self._check_tokens(tokens)
         cache = self._empty_cache()
-        losses = [nll(self.logits(tokens[pos], pos, cache), tokens[pos + 1]) for pos in range(n)]
-        return (1 / n) * sum(losses)
+        logits = [self.logits(tokens[pos], pos, cache) for pos in range(n)]
+        return cross_entropy(logits, tokens[1:])  # its select picks each target's log-probability
 
     def sample(self, rng=None, temperature=0.5):
         """a new name: tokens drawn one by one from softmax(logits / temperature) until BOS"""
@@ -186,6 +175,12 @@ class GPT(Module):
         """an equivalent torch.nn.Module with these weights in float64; module(tokens) gives every
         position's logits, module.loss(tokens) the mean cross-entropy, as loss() here"""
         return _torch_twin(self)
+
+    def _check_tokens(self, tokens):
+        # validation only: it raises or passes, the ops choose (an input's number, which compile allows)
+        for i, t in enumerate(tokens):
+            if not (t.data.is_integer() and 0 <= t.data <= self.bos):
+                raise ValueError(f"token {t.data:g} at position {i} is not a token id in 0..{self.bos}")
 
     def _empty_cache(self):
         return [([], []) for _ in self.layers]
@@ -223,11 +218,6 @@ def train(model, names, steps, optimizer=None, report=None, step=train_step):
         if report is not None:
             report(k, losses[-1])
     return losses
-
-
-def _shifted_exps(logits):
-    neg_max = -amax(logits)  # an op, so a replay finds each call's own max
-    return [(logit + neg_max).exp() for logit in logits]
 
 
 def _dot(ws, xs):
