@@ -1,13 +1,16 @@
 """to_torch / from_torch: same weights, same outputs and gradients, and training carries on where it stopped."""
 import random
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
-from micrograd.interop import from_torch, to_torch
+from micrograd.interop import from_torch, import_torch, to_torch
 from micrograd.nn import MLP
+from micrograd.testing import assert_matches_torch
 
 ARCHITECTURES = [
     dict(nin=2, nouts=[16, 16, 1]),
@@ -201,3 +204,56 @@ def test_training_continues_in_torch_exactly_as_in_micrograd():
     assert ours == pytest.approx(torch_losses, rel=1e-10)
     final = [x for m in seq if isinstance(m, torch.nn.Linear) for x in _per_neuron(m.weight, m.bias)]
     assert [p.data for p in model.parameters()] == pytest.approx(final, rel=1e-10, abs=1e-12)
+
+
+class DoubledLinear(torch.nn.Linear):
+    """a Linear that computes something else: what from_torch cannot see from the weights"""
+
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class LeakyReLU(torch.nn.ReLU):
+    def forward(self, x):
+        return torch.nn.functional.leaky_relu(x, 0.1)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: [DoubledLinear(2, 1)], r"module 0 \(DoubledLinear.* subclasses Linear and may compute something else"),
+    (lambda: [torch.nn.Linear(2, 3), torch.nn.ReLU(), DoubledLinear(3, 1)],
+     r"module 2 \(DoubledLinear.* subclasses Linear"),
+    (lambda: [torch.nn.Linear(2, 3), LeakyReLU(), torch.nn.Linear(3, 1)], r"module 1 \(LeakyReLU.* subclasses ReLU"),
+])
+def test_from_torch_refuses_subclasses_of_linear_and_activations(make, match):
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(*make())
+    plain = torch.nn.Sequential(*[torch.nn.Linear(m.in_features, m.out_features) if isinstance(m, torch.nn.Linear)
+                                  else torch.nn.ReLU() for m in seq])
+    plain.load_state_dict(seq.state_dict())
+    x = torch.tensor([[0.5, -1.0], [-2.0, 3.0], [3.0, 1.0], [-1.0, -2.0]])
+    assert not torch.equal(seq(x), plain(x))  # the same weights, another function
+    with pytest.raises(ValueError, match=match):
+        from_torch(seq)
+
+
+def test_to_torch_reads_the_models_config():
+    model = MLP(np.int64(3), np.array([4, 2]), act='sigmoid', out_act='tanh', rng=2)
+    seq = to_torch(model)
+    assert [type(m).__name__ for m in seq] == ['Linear', 'Sigmoid', 'Linear', 'Tanh']
+    assert from_torch(seq).config == {'nin': 3, 'nouts': [4, 2], 'act': 'sigmoid', 'out_act': 'tanh'}
+
+
+def test_to_torch_refuses_a_model_whose_layers_no_longer_match_its_config():
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[2].nonlin = False  # one hidden neuron made linear
+    with pytest.raises(ValueError, match="differ from what its config"):
+        to_torch(model)
+
+
+def test_import_torch_is_public_and_names_who_needs_it(monkeypatch):
+    assert import_torch('anything') is torch
+    monkeypatch.setitem(sys.modules, 'torch', None)
+    for call, who in [(lambda: from_torch(None), 'from_torch'), (lambda: import_torch('GPT.to_torch'), 'GPT.to_torch'),
+                      (lambda: assert_matches_torch(lambda x: x, [1.0]), 'assert_matches_torch')]:
+        with pytest.raises(ImportError, match=rf"^{re.escape(who)} needs PyTorch: pip install torch==2\.13\.0"):
+            call()

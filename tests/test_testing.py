@@ -1,7 +1,9 @@
 """gradcheck against finite differences and assert_matches_torch against PyTorch, on every built-in op."""
 import math
 import re
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 
@@ -190,3 +192,47 @@ def test_assert_matches_torch_input_torch_never_reads_counts_as_zero_gradient():
 def test_assert_matches_torch_rejects_a_torch_fn_of_wrong_shape(torch_fn, match):
     with pytest.raises(TypeError, match=match):
         assert_matches_torch(lambda x: x, [0.4], torch_fn=torch_fn)
+
+
+def test_gradcheck_takes_numpy_tolerances_and_computes_in_python_floats():
+    # x + numpy.float32(eps) is a float32: the central difference would lose all but a few digits
+    a = Value(np.float32(0.3))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a: _scaled_sin(a, 2.0), [a], eps=np.float32(1e-6), atol=np.float16(0), rtol=np.float64(1e-3))
+    eps = float(np.float32(1e-6))
+    x = float(np.float32(0.3))
+    expected = (math.sin(x + eps) - math.sin(x - eps)) / (2 * eps)  # the same formula in Python floats
+    assert f"numeric {expected!r}," in str(info.value)
+    assert type(a.data) is float and a.data == x
+    assert gradcheck(lambda a: a.tanh() * a, [a], eps=np.float32(1e-6), atol=np.int64(0), rtol=np.float32(1e-6))
+
+
+@pytest.mark.parametrize("inputs", [
+    np.array([0.7, -1.3]), np.array([0.7, -1.3], dtype=np.float32), [np.float16(0.7), np.int8(-1)],
+    (Fraction(7, 10), np.uint64(2)),
+])
+def test_assert_matches_torch_takes_numpy_inputs_as_their_exact_python_floats(inputs):
+    seen = []
+
+    def fn(a, b):  # called on Values, then on tensors
+        if isinstance(a, Value):
+            seen.append((type(a.data), type(b.data)))
+        return (a * b).tanh() + a / b
+
+    assert_matches_torch(fn, inputs, rtol=np.float32(1e-12), atol=np.float64(1e-15))
+    assert seen == [(float, float)]
+    with pytest.raises(AssertionError, match="gradient of input 1 differs from torch"):
+        assert_matches_torch(lambda a, b: a * _scaled_sin(b, 1.001), inputs,
+                             torch_fn=lambda a, b: a * torch.sin(b), rtol=np.float32(1e-10))
+
+
+@pytest.mark.parametrize("inputs", [np.array(0.5), np.array([[0.5, 1.0]]), np.array([]), {0.5}])
+def test_assert_matches_torch_refuses_inputs_that_are_no_list_of_numbers(inputs):
+    with pytest.raises(TypeError, match="inputs must be"):
+        assert_matches_torch(lambda a: a, inputs)
+
+
+@pytest.mark.parametrize("kwargs", [{'rtol': np.float64('nan')}, {'atol': np.bool_(True)}, {'rtol': np.float32(-1)}])
+def test_assert_matches_torch_rejects_bad_numpy_tolerances(kwargs):
+    with pytest.raises(ValueError, match=list(kwargs)[0]):
+        assert_matches_torch(lambda a: a, [0.5], **kwargs)
