@@ -353,3 +353,18 @@ def test_bce_with_logits_matches_torch_on_random_logits_up_to_1000(pairs, reduct
     out_t = F.binary_cross_entropy_with_logits(xs_t, torch.tensor(targets, dtype=torch.float64),
                                                reduction=reduction)
     assert_matches(binary_cross_entropy_with_logits(xs, targets, reduction), out_t, [(xs, xs_t)])
+
+
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(st.lists(LOGIT, min_size=n, max_size=n),
+                                                     st.lists(st.floats(-2, 2), min_size=n, max_size=n))),
+       st.sampled_from([(softmax, torch.softmax), (log_softmax, torch.log_softmax)]))
+def test_softmax_and_log_softmax_match_torch_on_random_rows_up_to_1000(row_and_weights, functions):
+    row, weights = row_and_weights
+    ours, theirs = functions
+    xs, xs_t = leaves(row)
+    out, out_t = ours(xs), theirs(xs_t, dim=0)
+    assert [v.data for v in out] == pytest.approx(out_t.tolist(), rel=1e-12, abs=1e-15)
+    # a gradient y_i (w_i - sum_j w_j y_j) near 0 is a difference of numbers up to 2: abs=1e-15 is a few
+    # of their ulps, everything else matches at rel=1e-12
+    assert_matches(sum(w * v for w, v in zip(weights, out)),
+                   (torch.tensor(weights, dtype=torch.float64) * out_t).sum(), [(xs, xs_t)])
