@@ -5,12 +5,73 @@ import numbers
 from micrograd.engine import Value
 
 
+class _Hyperparameter:
+    """an optimizer setting, checked and converted to Python floats whenever it is assigned
+
+    `opt.lr = np.float32(0.01)` between steps is converted like the constructor's argument,
+    so no update ever runs in NumPy's arithmetic.
+    """
+
+    def __init__(self, convert):
+        self.convert = convert  # convert(value, name) -> the stored value, or raise naming name
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, opt, owner=None):
+        return self if opt is None else opt.__dict__[self.name]
+
+    def __set__(self, opt, value):
+        opt.__dict__[self.name] = self.convert(value, self.name)
+
+
+# the settings are converted when assigned, so they come before the classes that use them
+def _as_real(x, name):
+    """x as a Python float, so every update runs in Python's float arithmetic, never NumPy's"""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        # bool is a number to Python but never a rate; numpy.bool_ is no Real at all
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x}") from None
+
+
+def _as_rate(x, name):
+    value = _as_real(x, name)
+    if not value >= 0:  # `not >=` refuses NaN too
+        raise ValueError(f"{name} must be a non-negative number, got {x!r}")
+    return value
+
+
+def _as_lr(lr, name):
+    return lr if callable(lr) else _as_rate(lr, name)  # a schedule's values are converted at each step
+
+
+def _as_betas(betas, name):
+    try:
+        betas = tuple(betas)  # a list or a NumPy array of two too
+    except TypeError:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}") from None
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers")
+    return tuple(_as_beta(beta, i) for i, beta in enumerate(betas))
+
+
+def _as_beta(beta, i):
+    value = _as_real(beta, f'betas[{i}]')
+    if not 0 <= value < 1:  # refuses NaN too
+        raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
+    return value
+
+
 class Optimizer:
     """holds the parameters, a learning rate or schedule, and the step count"""
+    lr = _Hyperparameter(_as_lr)
 
     def __init__(self, params, lr):
         self.params = _as_params(params)
-        self.lr = lr if callable(lr) else _as_rate(lr, 'lr')
+        self.lr = lr
         self.steps = 0  # completed step() calls; a schedule is called with this number
 
     def zero_grad(self):
@@ -32,11 +93,13 @@ class Optimizer:
 
 class SGD(Optimizer):
     """stochastic gradient descent, with optional momentum and weight decay, as torch.optim.SGD"""
+    momentum = _Hyperparameter(_as_rate)
+    weight_decay = _Hyperparameter(_as_rate)
 
     def __init__(self, params, lr, momentum=0, weight_decay=0):
         super().__init__(params, lr)
-        self.momentum = _as_rate(momentum, 'momentum')
-        self.weight_decay = _as_rate(weight_decay, 'weight_decay')
+        self.momentum = momentum
+        self.weight_decay = weight_decay
         self.buffers = [None] * len(self.params)  # momentum buffers, aligned with params
 
     def _update(self, lr):
@@ -54,12 +117,15 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam with bias-corrected moment estimates, as torch.optim.Adam"""
+    betas = _Hyperparameter(_as_betas)
+    eps = _Hyperparameter(_as_rate)
+    weight_decay = _Hyperparameter(_as_rate)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr)
-        self.betas = _as_betas(betas)
-        self.eps = _as_rate(eps, 'eps')
-        self.weight_decay = _as_rate(weight_decay, 'weight_decay')
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
         self.m = [0.0] * len(self.params)  # first moment, aligned with params
         self.v = [0.0] * len(self.params)  # second moment
 
@@ -96,38 +162,3 @@ def _as_params(params):
 def _current(p):
     # a data or grad set by hand may be a NumPy scalar: its arithmetic would make the model float32
     return float(p.data), float(p.grad)
-
-
-def _as_real(x, name):
-    """x as a Python float, so every update runs in Python's float arithmetic, never NumPy's"""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        # bool is a number to Python but never a rate; numpy.bool_ is no Real at all
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    try:
-        return float(x)
-    except OverflowError:
-        raise OverflowError(f"{name} is too large for a float: {x}") from None
-
-
-def _as_rate(x, name):
-    value = _as_real(x, name)
-    if not value >= 0:  # `not >=` refuses NaN too
-        raise ValueError(f"{name} must be a non-negative number, got {x!r}")
-    return value
-
-
-def _as_betas(betas):
-    try:
-        betas = tuple(betas)  # a list or a NumPy array of two too
-    except TypeError:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}") from None
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers")
-    return tuple(_as_beta(beta, i) for i, beta in enumerate(betas))
-
-
-def _as_beta(beta, i):
-    value = _as_real(beta, f'betas[{i}]')
-    if not 0 <= value < 1:  # refuses NaN too
-        raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
-    return value

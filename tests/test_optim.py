@@ -281,3 +281,45 @@ def test_schedule_returning_nan_or_a_bool_raises_naming_lr_and_the_step(bad, err
     with pytest.raises(error, match="lr .*at step 2"):
         opt.step()
     assert opt.steps == 2  # the failed step neither counts nor moves the parameter
+
+
+def test_lr_assigned_between_steps_as_numpy_scalar_matches_torch_param_group():
+    # a hand-written schedule: `opt.lr = ...` here, `param_groups[0]['lr'] = ...` in torch
+    params, tensors = pair()
+    opt, opt_t = SGD(params, lr=0.5, momentum=0.9), torch.optim.SGD(tensors, lr=0.5, momentum=0.9)
+    rng = random.Random(3)
+    for k in range(5):
+        opt.lr = np.float32(0.5 / (k + 1))
+        opt_t.param_groups[0]['lr'] = float(np.float32(0.5 / (k + 1)))
+        assert type(opt.lr) is float
+        grads = [rng.uniform(-2, 2) for _ in params]
+        for p, t, g in zip(params, tensors, grads):
+            p.grad, t.grad = g, torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        opt_t.step()
+        assert [p.data for p in params] == pytest.approx([t.item() for t in tensors], rel=1e-12, abs=1e-14)
+        assert all(type(p.data) is float for p in params)
+
+
+@pytest.mark.parametrize("cls, name, value, stored", [
+    (SGD, 'momentum', np.float16(0.5), 0.5),
+    (SGD, 'weight_decay', Fraction(1, 4), 0.25),
+    (Adam, 'betas', [np.float32(0.5), np.int8(0)], (0.5, 0.0)),
+    (Adam, 'eps', np.uint8(1), 1.0),
+])
+def test_hyperparameters_assigned_later_are_stored_as_python_floats(cls, name, value, stored):
+    opt = cls([Value(1.0)], lr=0.1)
+    setattr(opt, name, value)
+    actual = getattr(opt, name)
+    assert actual == stored
+    assert all(type(x) is float for x in (actual if name == 'betas' else [actual]))
+
+
+@pytest.mark.parametrize("name, value, error", [
+    ('lr', np.bool_(True), TypeError), ('lr', -0.1, ValueError), ('momentum', math.nan, ValueError),
+    ('weight_decay', 'x', TypeError),
+])
+def test_bad_hyperparameters_assigned_later_raise_naming_them(name, value, error):
+    opt = SGD([Value(1.0)], lr=0.1)
+    with pytest.raises(error, match=name):
+        setattr(opt, name, value)
