@@ -1,0 +1,560 @@
+"""explore(root): a page that steps through the forward and backward pass, showing the engine's numbers.
+
+The first half reads the data the page embeds; the second half drives the page in a real headless
+Chromium (the system's, through Playwright), as a learner would.
+"""
+import html
+import json
+import math
+import os
+import pathlib
+import re
+import shutil
+import sys
+
+import pytest
+import torch
+from hypothesis import given, strategies as st
+
+from micrograd.engine import Value, amax, select
+from micrograd.nn import Neuron
+from micrograd.viz import Explorer, explore
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
+needs_dot = pytest.mark.skipif(shutil.which('dot') is None,
+                               reason="the Graphviz dot program is missing (apt-get install graphviz)")
+pytestmark = needs_dot  # explore lays the graph out with dot when it is made
+
+
+def lecture_neuron():
+    """the lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with its labels"""
+    x1, x2 = Value(2.0, label='x1'), Value(0.0, label='x2')
+    w1, w2 = Value(-3.0, label='w1'), Value(1.0, label='w2')
+    b = Value(6.8813735870195432, label='b')
+    x1w1 = x1 * w1
+    x1w1.label = 'x1*w1'
+    x2w2 = x2 * w2
+    x2w2.label = 'x2*w2'
+    s = x1w1 + x2w2
+    s.label = 'x1*w1 + x2*w2'
+    n = s + b
+    n.label = 'n'
+    o = n.tanh()
+    o.label = 'o'
+    return {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, s, n, o)}
+
+
+def embedded(explorer):
+    """the JSON the page carries, read back as the browser's JSON.parse would"""
+    found = re.findall(r'<script type="application/json" id="micrograd-data">(.*?)</script>', explorer.page, re.S)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def final_grads(data):
+    """each value's grad after the last step that set it"""
+    grads = {}
+    for step in data['steps']:
+        for i, _, full in step.get('grads', []):
+            grads[i] = full
+    return [grads[i] for i in range(len(data['nodes']))]
+
+
+def engine_grads(root):
+    """the engine's own backward() from zero grads, as the numbers to compare with"""
+    nodes, _ = trace_nodes(root)
+    for v in nodes:
+        v.grad = 0.0
+    root.backward()
+    return [v.grad for v in nodes]
+
+
+def trace_nodes(root):
+    from micrograd.viz import trace
+    return trace(root)
+
+
+def short(x):
+    """how the page writes a number: 4 significant digits and a real minus sign (never our _short)"""
+    text = f'{x:.4g}'
+    return (text + '.0' if text.lstrip('-').isdigit() else text).replace('-', '\u2212')
+
+
+def number(text):
+    return float(text.replace('\u2212', '-'))
+
+
+# ---- the embedded data -------------------------------------------------------------------------
+
+def test_lecture_neuron_data_and_grads_match_torch():
+    v = lecture_neuron()
+    data = embedded(explore(v['o']))
+    leaves = {k: torch.tensor(v[k].data, dtype=torch.float64, requires_grad=True)
+              for k in ('x1', 'x2', 'w1', 'w2', 'b')}
+    n = leaves['x1'] * leaves['w1'] + leaves['x2'] * leaves['w2'] + leaves['b']
+    o = n.tanh()
+    o.backward()
+    names = [entry['name'] for entry in data['nodes']]
+    grads = dict(zip(names, map(float, final_grads(data))))
+    for k, t in leaves.items():
+        assert grads[k] == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-15)
+    assert float(data['nodes'][names.index('o')]['data_full']) == pytest.approx(o.item(), rel=1e-12)
+    # the lecture's numbers, as the page shows them
+    assert {k: data['nodes'][names.index(k)]['grad'] for k in ('x1', 'w1', 'x2', 'w2', 'o')} == \
+        {'x1': '\u22121.5', 'w1': '1.0', 'x2': '0.5', 'w2': '0.0', 'o': '1.0'}
+
+
+def test_steps_run_forward_in_topological_order_then_backward_in_reverse():
+    v = lecture_neuron()
+    data = embedded(explore(v['o']))
+    names = [entry['name'] for entry in data['nodes']]
+    forward = [names[s['node']] for s in data['steps'] if s['phase'] == 'forward']
+    backward = [names[s['node']] for s in data['steps'] if s['phase'] == 'backward']
+    assert forward == [x.label for x in trace_nodes(v['o'])[0]]
+    # the seed, then each op from the output back; leaves pass nothing on
+    assert backward == ['o', 'o', 'n', 'x1*w1 + x2*w2', 'x2*w2', 'x1*w1']
+
+
+def test_op_steps_show_the_local_derivative_with_the_numbers():
+    v = lecture_neuron()
+    steps = embedded(explore(v['o']))['steps']
+    terms = {line for s in steps for line in s.get('terms', [])}
+    o, x1, w1 = v['o'].data, v['x1'].data, v['w1'].data
+    dn = 1 - o**2  # what tanh passes back to n, as Python floats compute it
+    assert f"tanh: (1 \u2212 out\u00b2) \u00d7 grad = (1 \u2212 {short(o)}\u00b2) \u00d7 1.0 = {short(dn)} \u2192 n" in terms
+    assert f"*: grad \u00d7 other.data = {short(dn)} \u00d7 {short(w1)} = {short(dn * w1)} \u2192 x1" in terms
+    assert f"+: grad \u00d7 1 = {short(dn)} \u00d7 1 = {short(dn)} \u2192 b" in terms
+    assert short(dn) == '0.5' and short(w1) == '\u22123.0'
+
+
+def test_a_node_used_twice_shows_both_contributions_and_their_sum():
+    a = Value(3.0, label='a')
+    y = a * a
+    data = embedded(explore(y))
+    (line,) = data['steps'][-1]['terms']
+    assert line == "*: grad \u00d7 other.data + grad \u00d7 other.data = 1.0 \u00d7 3.0 + 1.0 \u00d7 3.0 = 6.0 \u2192 a"
+    assert final_grads(data) == [repr(6.0), repr(1.0)]
+
+
+ops = st.sampled_from(['+', '*', '-', '/', 'tanh', 'relu', 'sigmoid', 'exp', 'softplus', 'abs', '**2',
+                       '**3', '2**', 'max', 'select'])
+
+
+@st.composite
+def random_graph(draw):
+    """a random graph over a few leaves; operands are drawn from every value made so far, so values are reused"""
+    values = [Value(draw(st.floats(-2, 2)), label=f'x{i}') for i in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(1, 12))):
+        op = draw(ops)
+        a, b = (values[draw(st.integers(0, len(values) - 1))] for _ in range(2))
+        if op == '/' and abs(b.data) < 1e-3 or op in ('exp', '2**') and a.data > 50:
+            continue  # off the division's pole; no overflow
+        values.append({'+': lambda: a + b, '*': lambda: a * b, '-': lambda: a - b, '/': lambda: a / b,
+                       'tanh': a.tanh, 'relu': a.relu, 'sigmoid': a.sigmoid, 'exp': a.exp,
+                       'softplus': a.softplus, 'abs': a.abs, '**2': lambda: a**2, '**3': lambda: a**3,
+                       '2**': lambda: 2**a, 'max': lambda: amax([a, b, a]),
+                       'select': lambda: select([a, b], Value(1))}[op]())
+    return values[-1]
+
+
+@given(random_graph())
+def test_random_graphs_embed_the_engines_data_and_grads(root):
+    nodes, _ = trace_nodes(root)
+    for k, v in enumerate(nodes):
+        v.grad = 0.5 * k  # what the user's graph held before: left as it was
+    held = [v.grad for v in nodes]
+    data = embedded(explore(root))
+    assert [v.grad for v in nodes] == held
+    assert [entry['data_full'] for entry in data['nodes']] == [repr(v.data) for v in nodes]
+    assert final_grads(data) == [repr(g) for g in engine_grads(root)]  # bit for bit
+    assert [entry['grad_full'] for entry in data['nodes']] == final_grads(data)
+
+
+@given(random_graph())
+def test_random_graphs_nudge_with_the_engines_arithmetic(root):
+    nodes, _ = trace_nodes(root)
+    grads = engine_grads(root)
+    data = embedded(explore(root, nudge=0.01))
+    assert data['nudge']['available']
+    # the labelled leaves are the parameters; the constants (select's index, -1 of a - b) stay
+    moved = {v: Value(v.data + 0.01 * g) for v, g in zip(nodes, grads) if not v._prev and v.label}
+    expected = redo(root, moved)
+    assert data['nudge']['data'][-1][1] == repr(expected)
+
+
+def redo(root, leaves):
+    """root's data recomputed with plain Python math from new leaf data"""
+    value = {}
+    for v in trace_nodes(root)[0]:
+        if not v._prev:
+            value[v] = leaves[v].data if v in leaves else v.data
+            continue
+        xs = [value[c] for c in v._prev]
+        op = v._op
+        if op == '+':
+            value[v] = xs[0] + xs[1]
+        elif op == '*':
+            value[v] = xs[0] * xs[1]
+        elif op == 'tanh':
+            value[v] = math.tanh(xs[0])
+        elif op == 'ReLU':
+            value[v] = 0.0 if xs[0] < 0 else xs[0]
+        elif op == 'exp':
+            value[v] = math.exp(xs[0])
+        elif op == 'abs':
+            value[v] = abs(xs[0])
+        elif op == 'sigmoid':
+            value[v] = 1 / (1 + math.exp(-xs[0])) if xs[0] >= 0 else math.exp(xs[0]) / (1 + math.exp(xs[0]))
+        elif op == 'softplus':
+            value[v] = max(xs[0], 0.0) + math.log1p(math.exp(-abs(xs[0])))
+        elif op == 'max':
+            value[v] = max(xs)
+        elif op == 'select':
+            value[v] = xs[int(xs[-1])]
+        elif op == '2**':
+            value[v] = 2.0 ** xs[0]
+        elif op.startswith('**'):
+            value[v] = xs[0] ** int(op[2:]) if op[2:].lstrip('-').isdigit() else xs[0] ** float(op[2:])
+        else:
+            raise AssertionError(f"no plain formula for {op}")
+    return value[root]
+
+
+def test_lecture_nudge_raises_the_output_by_python_arithmetic():
+    v = lecture_neuron()
+    params = [v['w1'], v['w2'], v['b']]
+    data = embedded(explore(v['o'], params=params))
+    dn = 1 - v['o'].data ** 2  # d o / d n
+    w1 = v['w1'].data + 0.01 * (v['x1'].data * dn)
+    w2 = v['w2'].data + 0.01 * (v['x2'].data * dn)
+    b = v['b'].data + 0.01 * dn
+    new = math.tanh(v['x1'].data * w1 + v['x2'].data * w2 + b)
+    assert new > v['o'].data  # the output rises
+    assert data['nudge']['data'][-1] == [short(new), repr(new)]
+    assert data['nudge']['text'].startswith("each parameter's data += 0.01 \u00d7 grad: o 0.7071 \u2192 ")
+    # the inputs are not parameters: they stay
+    names = [entry['name'] for entry in data['nodes']]
+    assert data['nudge']['data'][names.index('x1')][1] == repr(2.0)
+
+
+def test_roles_parameters_inputs_intermediates():
+    v = lecture_neuron()
+    by_default = {e['name']: e['role'] for e in embedded(explore(v['o']))['nodes']}
+    given_params = {e['name']: e['role'] for e in embedded(explore(v['o'], params=[v['w1'], v['w2'], v['b']]))['nodes']}
+    assert by_default['x1'] == by_default['w1'] == 'parameter'  # labelled leaves, when params is None
+    assert given_params['x1'] == given_params['x2'] == 'input'
+    assert given_params['w1'] == given_params['b'] == 'parameter'
+    assert given_params['n'] == given_params['o'] == 'intermediate'
+    c = Value(2.0)  # an unlabelled constant is an input
+    assert [e['role'] for e in embedded(explore(v['w1'] * c))['nodes']] == ['parameter', 'input', 'intermediate']
+
+
+def test_neuron_parameters_as_params():
+    n = Neuron(2, act='tanh', rng=0)
+    y = n([Value(1.0), Value(-2.0)])
+    roles = [e['role'] for e in embedded(explore(y, params=n.parameters()))['nodes']]
+    assert roles.count('parameter') == 3 and roles.count('input') == 2
+
+
+def test_custom_op_shows_its_name_and_numbers():
+    a, b = Value(0.5, label='a'), Value(-1.0, label='b')
+    m = max(a.data, b.data)
+    out = Value(m + math.log1p(math.exp(-abs(a.data - b.data))), (a, b), 'logaddexp')
+
+    def _backward():
+        a.grad += math.exp(a.data - out.data) * out.grad
+        b.grad += math.exp(b.data - out.data) * out.grad
+    out._backward = _backward
+    y = out * 2.0
+    data = embedded(explore(y))
+    expected_a = math.exp(a.data - out.data) * 2.0  # Python floats: what the closure computes
+    logaddexp_step = next(s for s in data['steps'] if s.get('terms') and data['nodes'][s['node']]['op'] == 'logaddexp')
+    assert logaddexp_step['terms'][0] == f"logaddexp: {short(expected_a)} \u2192 a"
+    assert final_grads(data)[0] == repr(expected_a)
+    assert [e['op'] for e in data['nodes']] == ['', '', 'logaddexp', '', '*']
+    assert data['nudge'] == {'available': False, 'reason': "the engine cannot recompute the op 'logaddexp'"}
+
+
+def test_a_custom_op_reusing_an_engine_name_is_not_explained_by_its_formula():
+    a = Value(0.3, label='a')
+    out = Value(math.tanh(a.data), (a,), 'tanh')  # a tanh whose backward is not tanh's
+
+    def _backward():
+        a.grad += 2.0 * out.grad
+    out._backward = _backward
+    data = embedded(explore(out))
+    assert data['steps'][-1]['terms'] == ["tanh: 2.0 \u2192 a"]
+    assert final_grads(data)[0] == repr(2.0)
+    assert not data['nudge']['available']
+
+
+def test_a_leaf_alone():
+    x = Value(3.0, label='x')
+    x.grad = 7.0
+    explorer = explore(x)
+    data = embedded(explorer)
+    assert [s['phase'] for s in data['steps']] == ['forward', 'backward']
+    assert data['nodes'] == [{'name': 'x', 'label': 'x', 'op': '', 'role': 'parameter', 'data': '3.0',
+                              'data_full': '3.0', 'grad': '1.0', 'grad_full': '1.0', 'children': [],
+                              'parents': []}]
+    assert data['layout']['edges'] == [] and data['layout']['ops'] == [None]
+    assert x.grad == 7.0
+    assert embedded(explore(Value(-2.5)))['nudge'] == {
+        'available': False, 'reason': "no parameters to nudge (label leaves, or pass params)"}
+
+
+LABELS = ['say "hi"', "it's", '<b>bold</b>', 'a > b & c < d', '{"x": [1]}', '</script><script>alert(1)</script>',
+          '<!--', '"__MICROGRAD_DATA__"', '\\u003c', 'w|{1}<2>', 'line\nbreak']
+
+
+def test_labels_never_reach_the_page_as_markup():
+    values = [Value(float(k), label=label) for k, label in enumerate(LABELS)]
+    root = sum(values[1:], values[0])
+    root.label = '</script>'
+    explorer = explore(root)
+    data = embedded(explorer)
+    assert [e['label'] for e in data['nodes'] if not e['op']] == LABELS  # back exactly as typed
+    assert data['nodes'][-1]['label'] == '</script>'
+    json_text = re.search(r'id="micrograd-data">(.*?)</script>', explorer.page, re.S).group(1)
+    assert not set('<>&') & set(json_text)  # escaped as \u003c, \u003e, \u0026
+    assert explorer.page.count('</script>') == 2  # the data's and the program's own
+    assert explorer.page.count('<script') == 2
+
+
+def test_the_page_is_self_contained():
+    page = explore(lecture_neuron()['o']).page
+    assert page.startswith('<!DOCTYPE html>')
+    assert not re.search(r'(src|href)\s*=', page)  # no script, style, font or image fetched
+    assert 'http://' not in page.replace('http://www.w3.org/2000/svg', '') and 'https://' not in page
+    assert '@import' not in page and 'url(' not in page
+
+
+def test_same_page_every_time():
+    assert explore(lecture_neuron()['o']).page == explore(lecture_neuron()['o']).page
+
+
+def test_save_writes_the_page(tmp_path):
+    explorer = explore(lecture_neuron()['o'])
+    path = explorer.save(tmp_path / 'explorer.html')
+    assert path == str(tmp_path / 'explorer.html')
+    assert pathlib.Path(path).read_text(encoding='utf-8') == explorer.page
+
+
+def test_jupyter_shows_the_page_in_a_sandboxed_frame():
+    explorer = explore(lecture_neuron()['o'])
+    assert isinstance(explorer, Explorer)
+    frame = explorer._repr_html_()
+    match = re.fullmatch(r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts" style="[^"]*"></iframe>', frame)
+    assert match and html.unescape(match.group(1)) == explorer.page
+
+
+def test_too_many_nodes_raises_naming_the_count():
+    x = Value(0.0)
+    for _ in range(300):
+        x = x + 1  # a constant and a sum per step: 601 values
+    with pytest.raises(ValueError, match=r"601 values, more than max_nodes=500.*max_nodes=601"):
+        explore(x)
+    assert len(embedded(explore(x, max_nodes=601))['nodes']) == 601
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({'nudge': 'big'}, ValueError, "nudge must be a finite number"),
+    ({'nudge': math.inf}, ValueError, "nudge must be a finite number"),
+    ({'max_nodes': 0}, ValueError, "max_nodes must be a positive int or None"),
+    ({'params': [1.0]}, TypeError, "params[0] must be a Value, got float"),
+])
+def test_explore_rejects_bad_options(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        explore(Value(1.0), **kwargs)
+
+
+def test_explore_rejects_a_computed_value_as_parameter_and_a_list_as_root():
+    v = lecture_neuron()
+    with pytest.raises(ValueError, match=re.escape("params[0] (n) is computed from other values")):
+        explore(v['o'], params=[v['n']])
+    with pytest.raises(TypeError, match="explore needs a Value, got list"):
+        explore([v['o']])
+
+
+def test_missing_graphviz_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'graphviz', None)
+    with pytest.raises(ImportError, match=re.escape("explore needs the graphviz package: pip install 'micrograd[viz]'")):
+        explore(Value(1.0))
+
+
+# ---- in a real browser -------------------------------------------------------------------------
+
+BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--no-first-run']
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="the chromium program is missing "
+                                    "(apt-get install chromium; CI installs it)")
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("the chromium program is missing (apt-get install chromium; CI installs it)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, tmp_path):
+    """open explorer's saved file offline, collecting console errors and every request"""
+    pages = []
+
+    def open_(explorer, width=1400, height=620):
+        path = pathlib.Path(explorer.save(tmp_path / f'explorer{len(pages)}.html'))
+        url = path.as_uri()
+        page = browser.new_page(viewport={'width': width, 'height': height})
+        page.problems, page.requests = [], []
+        page.on('console', lambda m: page.problems.append(m.text) if m.type in ('error', 'warning') else None)
+        page.on('pageerror', lambda e: page.problems.append(str(e)))
+        page.on('request', lambda r: page.requests.append(r.url))
+        # the network is blocked: everything but the file itself is aborted
+        page.route('**/*', lambda route: route.continue_() if route.request.url == url else route.abort())
+        page.goto(url)
+        pages.append(page)
+        return page
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+def shown(page, field):
+    """{value name: text of its data or grad field} as the page shows it now"""
+    return page.eval_on_selector_all(
+        '.value', f"gs => gs.map(g => [g.dataset.name, g.querySelector('.{field}').textContent])")
+
+
+def run_backward(page):
+    presses = 0
+    while not page.is_disabled('#step'):
+        page.click('#step')
+        presses += 1
+    return presses
+
+
+@needs_chromium
+def test_stepping_to_the_end_shows_the_engines_grads(open_page):
+    v = lecture_neuron()
+    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]))
+    assert all(text == '?' for _, text in shown(page, 'grad'))  # nothing computed yet
+    assert run_backward(page) == 10 + 6  # ten values forward; the seed and five ops backward
+    assert page.text_content('#status') == 'backward pass done'
+    grads = {name: number(text) for name, text in shown(page, 'grad')}
+    assert set(grads) == set(v)
+    for name in v:  # 4 significant digits on the page
+        assert grads[name] == pytest.approx(engine_value_grad(v, name), rel=1e-3, abs=1e-12)
+    # the lecture's numbers
+    assert (grads['x1'], grads['w1'], grads['x2'], grads['w2']) == (-1.5, 1.0, 0.5, 0.0)
+    data = {name: number(text) for name, text in shown(page, 'data')}
+    assert data['o'] == pytest.approx(math.tanh(v['n'].data), rel=1e-3)
+    assert page.problems == []
+
+
+def engine_value_grad(v, name):
+    """d o / d v[name] by the engine's backward() on a fresh copy of the lecture's neuron"""
+    fresh = lecture_neuron()
+    fresh['o'].backward()
+    return fresh[name].grad
+
+
+@needs_chromium
+def test_forward_then_backward_one_step_at_a_time(open_page):
+    v = lecture_neuron()
+    page = open_page(explore(v['o']))
+    page.click('#step')
+    assert dict(shown(page, 'data'))['x1'] == '2.0' and dict(shown(page, 'data'))['w1'] == '?'
+    for _ in range(10):
+        page.keyboard.press('ArrowRight')  # the rest of the forward pass, and the seed
+    assert dict(shown(page, 'grad'))['o'] == '1.0' and dict(shown(page, 'grad'))['n'] == '?'
+    page.keyboard.press('ArrowRight')  # back through tanh
+    assert dict(shown(page, 'grad'))['n'] == '0.5'
+    assert '(1 \u2212 0.7071\u00b2) \u00d7 1.0 = 0.5 \u2192 n' in page.text_content('.callout')
+    assert '(1 \u2212 0.7071\u00b2) \u00d7 1.0 = 0.5' in page.text_content('#narration')
+    page.keyboard.press('ArrowLeft')
+    assert dict(shown(page, 'grad'))['n'] == '?'
+    page.keyboard.press('End')
+    assert page.text_content('#status') == 'backward pass done'
+    page.keyboard.press('Home')
+    assert all(text == '?' for _, text in shown(page, 'data'))
+    assert page.problems == []
+
+
+@needs_chromium
+def test_play_runs_to_the_end(open_page):
+    page = open_page(explore(lecture_neuron()['o']))
+    page.fill('#speed', '10')
+    page.click('#play')
+    page.wait_for_function("document.getElementById('status').textContent === 'backward pass done'",
+                           timeout=60_000)
+    assert page.text_content('#play') == 'play'  # it stopped by itself
+    assert page.problems == []
+
+
+@needs_chromium
+def test_clicking_a_value_shows_its_details_and_its_path(open_page):
+    v = lecture_neuron()
+    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]))
+    page.click('#end')
+    page.click('.value[data-name="x1"]')
+    field = lambda name: page.text_content(f'#details dd[data-field="{name}"]')
+    assert page.text_content('#details h3') == 'x1'
+    assert (field('label'), field('role'), field('op')) == ('x1', 'input', '(leaf)')
+    assert float(field('data')) == 2.0
+    assert float(field('grad')) == engine_value_grad(v, 'x1')  # in full, as the engine computed it
+    assert (field('children'), field('parents')) == ('(none)', 'x1*w1')
+    on_path = page.eval_on_selector_all('.value.onpath', 'gs => gs.map(g => g.dataset.name)')
+    assert sorted(on_path) == sorted(['x1', 'x1*w1', 'x1*w1 + x2*w2', 'n', 'o'])
+    assert page.locator('.op.onpath').count() == 4  # *, +, +, tanh
+    page.click('.value[data-name="n"]')
+    assert field('children') == 'x1*w1 + x2*w2, b' and field('op') == '+'
+    assert page.problems == []
+
+
+@needs_chromium
+def test_nudge_shows_the_output_the_engine_computed(open_page):
+    v = lecture_neuron()
+    explorer = explore(v['o'], params=[v['w1'], v['w2'], v['b']])
+    page = open_page(explorer)
+    page.click('#nudge')
+    new = embedded(explorer)['nudge']['data'][-1]
+    assert dict(shown(page, 'data'))['o'] == new[0]
+    assert number(new[0]) > v['o'].data
+    assert page.text_content('#narration').startswith("each parameter's data += 0.01")
+    page.click('#nudge')  # undo
+    assert dict(shown(page, 'data'))['o'] == '0.7071'
+
+
+@needs_chromium
+def test_labels_show_as_typed_in_the_browser(open_page):
+    values = [Value(float(k), label=label) for k, label in enumerate(LABELS)]
+    root = sum(values[1:], values[0])
+    page = open_page(explore(root))
+    page.click('#end')
+    labels = page.eval_on_selector_all('.value .label', 'ts => ts.map(t => t.textContent)')
+    assert labels == LABELS
+    assert page.locator('b').count() == 0  # '<b>bold</b>' stayed text
+    assert page.evaluate('document.scripts.length') == 2
+    assert page.problems == []
+
+
+@needs_chromium
+def test_page_loads_offline_without_console_errors_and_a_screenshot(open_page, tmp_path):
+    v = lecture_neuron()
+    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]), width=1500, height=470)
+    for _ in range(14):  # forward, the seed, back through tanh and both sums: the * nodes next
+        page.click('#step')
+    page.click('.value[data-name="w1"]')
+    assert page.problems == []
+    assert {url for url in page.requests} == {page.url}  # not one request beyond the file
+    png = page.screenshot(path=tmp_path / 'explorer.png')
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    if os.environ.get('MICROGRAD_EXPLORER_SCREENSHOT'):  # how docs/images/explorer.png is made
+        shutil.copy(tmp_path / 'explorer.png', os.environ['MICROGRAD_EXPLORER_SCREENSHOT'])
