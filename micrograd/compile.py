@@ -1,192 +1,206 @@
-"""Record a graph once, then replay its forward and backward passes on new numbers with numpy.
+"""Record a loss function once per input shape, then replay its forward and backward passes with numpy.
 
-A training loop builds the same graph every step, only with new numbers in it. compile() runs the
-loss function once on Values, keeps the graph's shape as index arrays, and every call after that
-recomputes all the nodes with a few numpy operations per level of the graph instead of a Python
-object per node. Parameters stay ordinary Values: each call reads their .data and adds to their
-.grad, so optimizers, zero_grad, save and load work unchanged.
+    step = compile(loss_fn, model, (X, y))   # records loss_fn(X, y) once, on Values
+    loss = step(X2, y2)                      # a float; every parameter's .grad gets d(loss)/d(p)
 
-The replay does the eager engine's floating-point operations in the eager engine's order, so its
-numbers are the same to the last bit: sums are folded left to right as Python's sum() chains them,
-and each node's gradient adds up its contributions in the order backward() visits them.
+What is guaranteed: a call returns the loss (and, with has_aux, the chosen values) and leaves in
+every p.grad exactly the numbers `loss = fn(*inputs); loss.backward()` gives, to the last bit. The
+replay does the eager engine's float operations in its order: sums fold left to right as Python's
+sum() chains them, and each gradient adds its terms in the order backward() visits them. Every
+decision an op makes from a number (relu's mask, abs's sign, amax's winners and their ties,
+select's index, sigmoid's and softplus's branches) is made again from each call's numbers, and
+tanh, exp, log, sigmoid, softplus and the powers run through the engine's own ops, element by
+element, so their numbers and their errors (exp overflow, log of x <= 0, 0 ** -1) are eager's.
 
-A recording freezes fn's Python control flow. What is checked, so that a replay never returns
-numbers fn would not: at compile(), fn runs again with every parameter nudged and the replay must
-give the same loss bit for bit (a branch on .data or a number computed from .data shows up
-there); at every call, the inputs' shapes, the params list, and that no Value the recording holds
-as a constant has changed (a parameter left out of params); with check_every=k, every k-th call
-also runs fn on its inputs and compares. ReLU masks, the sigmoid's branch and every domain check
-(log of a value <= 0, exp overflow, 0 ** -1) come from each call's own numbers and raise as eager.
+What a recording freezes: fn's Python code (which ops it calls, on which Values) and the model's
+structure. What is refused, so that a replay never returns numbers fn would not:
+- while fn records, a read of `.data` by fn's own code of a parameter, an input or a Value
+  computed from them (a branch, float(v.data), max over .data): the error names the file and line.
+  The engine's ops read numbers freely; the library's other modules may read an input's number
+  (losses check their targets) but no other watched one. Checks made that way run at recording only.
+- a parameter replaced, added or removed (params is re-read at every call when it is a Module;
+  a list must hold the same Values), and a Value held as a constant whose number changed.
+One recording is kept per input shape, up to max_recordings (default 64, least recently used
+dropped). Calls on one compiled step take turns (a lock), so threads each get their own numbers.
+
+While fn records, the `data` slot of Value is swapped for a watching descriptor, and restored when
+fn returns or raises. Other threads reading .data meanwhile get their numbers, a little slower.
 """
-import itertools
+import collections
+import dataclasses
 import math
 import operator
-from typing import NamedTuple
+import os
+import sys
+import threading
 
+from micrograd import engine
 from micrograd.engine import Value, topological_order
+from micrograd.nn import Module
 
-# node kinds and the _op strings the eager engine gives them; '**n' is a power
-_LEAF, _ADD, _MUL, _POW, _RELU, _TANH, _EXP, _LOG, _SIGMOID = range(9)
-_OPS = {'+': _ADD, '*': _MUL, 'ReLU': _RELU, 'tanh': _TANH, 'exp': _EXP, 'log': _LOG,
-        'sigmoid': _SIGMOID}
-_ARITY = {_ADD: 2, _MUL: 2, _POW: 1, _RELU: 1, _TANH: 1, _EXP: 1, _LOG: 1, _SIGMOID: 1}
-_PARAM, _INPUT, _CONST = 1, 2, 3   # where a leaf's number comes from
-_prev_of, _op_of = operator.attrgetter('_prev'), operator.attrgetter('_op')
-_NUDGE = 2.0**-20                  # relative change of each parameter for the second recording
+_SUM_WIDTH = 64   # sums up to this many terms group by their exact count, longer ones by a power of 2
 
 
-def compile(fn, params, example_inputs, check_every=0, has_aux=False):
-    """record fn(*example_inputs) once and return a Compiled step: loss = step(*inputs)
+def compile(fn, params, example_inputs=None, has_aux=False, max_recordings=64):
+    """record fn(*example_inputs) and return a Compiled step: loss = step(*inputs)
 
-    fn builds the loss Value from its arguments and from params; params are the Values that change
-    between calls (model.parameters()). Each example input is a number or a nested list or array
-    of numbers, and fn receives it as Values in the same nesting. A call to the step runs forward
-    and backward: it returns the loss as a float and adds d(loss)/d(p) to every p.grad, like
-    loss.backward(). fn runs twice here: the second time with nudged parameters, where the
-    replay must give fn's loss bit for bit. check_every=k also runs fn on every k-th call's
-    inputs and compares the same way (0, the default: never), for an fn that branches on .data.
-    has_aux=True: fn returns (loss, values), values a list of Values of the loss's graph (the
-    scores, say), and each call returns (loss, their numbers as a list of floats).
+    fn builds the loss Value from its arguments and from params, the Values that change between
+    calls: a Module (its parameters() are read again at every call) or a list such as
+    model.parameters(). Each input is a number or a nested list or array of numbers; fn receives
+    it as Values in the same nesting. A call runs forward and backward: it returns the loss as a
+    float and adds d(loss)/d(p) to every p.grad, as loss.backward() does. example_inputs, a tuple
+    of fn's arguments, records their shape now (fn's errors show here); each new shape records
+    once more, up to max_recordings kept. has_aux=True: fn returns (loss, values), values a list
+    of Values of the loss's graph (the scores, say), and a call returns (loss, their numbers).
     """
-    np = _numpy()
-    given, params = params, list(params)
-    if not all(isinstance(p, Value) for p in params):
-        raise TypeError("params must be Values, e.g. model.parameters()")
-    if len({id(p) for p in params}) != len(params):
-        raise ValueError("params holds the same Value more than once")
-    if not isinstance(example_inputs, (tuple, list)):
-        raise TypeError("example_inputs must be a tuple of fn's arguments, e.g. (X, y) or (x,)")
-    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 0:
-        raise ValueError(f"check_every must be an int >= 0, got {check_every!r}")
-
-    args = [_as_array(np, arg, i) for i, arg in enumerate(example_inputs)]
-    step = Compiled(fn, given, params, _record(fn, params, args, has_aux), check_every)
-    # a number computed from a parameter's .data outside Value ops, or a branch on it, would be
-    # frozen into the recording: with nudged parameters, the replay must still give fn's loss bit
-    # for bit. (Inputs are not nudged: label checks in losses would reject them; check_every
-    # covers the inputs.)
-    saved = [p.data for p in params]
-    try:
-        for p in params:
-            p.data += (abs(p.data) + 1) * _NUDGE
-        step._verify(args, "for slightly changed parameters")
-    finally:
-        for p, data in zip(params, saved):
-            p.data = data
+    step = Compiled(fn, params, has_aux, max_recordings)
+    if example_inputs is not None:
+        if not isinstance(example_inputs, (tuple, list)):
+            raise TypeError("example_inputs must be a tuple of fn's arguments, e.g. (X, y) or (x,)")
+        with step._lock:
+            step._replay_for([_as_array(arg, i) for i, arg in enumerate(example_inputs)])
     return step
 
 
 class Compiled:
     """a recorded loss function: call it with new inputs to run forward and backward"""
 
-    def __init__(self, fn, given, params, tape, check_every):
-        np = _numpy()
-        self._fn, self._params, self.check_every = fn, params, check_every
-        self._has_aux = tape.aux is not None
+    def __init__(self, fn, params, has_aux, max_recordings):
+        if isinstance(max_recordings, bool) or not isinstance(max_recordings, int) or max_recordings < 1:
+            raise ValueError(f"max_recordings must be an int >= 1, got {max_recordings!r}")
+        self._fn, self._has_aux, self.max_recordings = fn, has_aux, max_recordings
+        self._module = params if isinstance(params, Module) else None
         # the caller's list, to notice when it changes; a generator can't change
-        self._given = given if isinstance(given, (list, tuple)) else params
-        self._calls = 0
-        self._shapes = [a.shape for a in tape.args]
-        # constant leaves that exist outside fn (a forgotten parameter) could change: watch them
-        self._consts = tape.consts
-        self._const_data = np.array([c.data for c in tape.consts])
-        self._n_params = len(params)
-        self._plan = _schedule(np, tape, len(params))
-        self._used = [params[r] for r in self._plan.used_refs]
+        self._params = list(params.parameters() if self._module else params)
+        self._given = params if isinstance(params, (list, tuple)) else self._params
+        if not all(isinstance(p, Value) for p in self._params):
+            raise TypeError("params must be a Module or Values, e.g. model.parameters()")
+        if len(set(map(id, self._params))) != len(self._params):
+            raise ValueError("params holds the same Value more than once")
+        self._replays = collections.OrderedDict()   # input shapes -> _Replay, least recently used first
+        self._lock = threading.Lock()
+
+    @property
+    def recordings(self):
+        """how many recordings (input shapes) are kept"""
+        return len(self._replays)
 
     def __call__(self, *inputs):
-        np = _numpy()
-        self._calls += 1
-        args = self._check(np, inputs)
-        if self.check_every and self._calls % self.check_every == 0:
-            self._verify(args, "on these inputs")
-        plan = self._plan
-        with np.errstate(all='ignore'):  # inf and nan propagate as in Python floats; errors raise below
-            loss = self._forward(np, args)
-            if plan.root_param is not None:  # the loss is a parameter itself: backward() sets 1.0
-                self._params[plan.root_param].grad = 1.0
-            elif plan.levels:
-                self._backward(np, plan)
-        if self._has_aux:
-            return loss, plan.values[plan.aux_slots].tolist()
-        return loss
+        args = [_as_array(arg, i) for i, arg in enumerate(inputs)]
+        with self._lock:
+            self._check_params()
+            return self._replay_for(args).run(self._params, args, self._has_aux)
 
-    def _forward(self, np, args):
-        plan, V = self._plan, self._plan.values
-        V[:self._n_params] = np.fromiter((p.data for p in self._params), float, self._n_params)
-        if args:
-            V[self._n_params:plan.inputs_end] = np.concatenate([a.ravel() for a in args])
-        _run_groups(np, V, plan.groups)
-        return float(V[plan.root])
+    def _check_params(self):
+        now = self._module.parameters() if self._module else self._given
+        if len(now) != len(self._params) or not all(map(operator.is_, now, self._params)):
+            where = "the model's parameters()" if self._module else "the params list"
+            raise ValueError(f"{where} changed since compile() (a parameter replaced, added or "
+                             "removed): compile again")
 
-    def _verify(self, args, when):
-        """run fn eagerly and compare its loss with the replay's, bit for bit"""
-        np = _numpy()
-        want = self._fn(*[_nest([Value(x) for x in a.ravel().tolist()], a.shape) for a in args])
-        if self._has_aux:
-            want = want[0]
-        with np.errstate(all='ignore'):
-            got = self._forward(np, args)
-        if not isinstance(want, Value) or not (want.data == got or math.isnan(want.data) and math.isnan(got)):
-            want = want.data if isinstance(want, Value) else want
-            raise ValueError(f"fn gives {want!r} {when}, its recording {got!r}: its Python code depends "
-                             "on the numbers (a branch on .data, or a number computed from .data outside "
-                             "Value ops), so a recording can't replay it. Build such numbers with Value "
-                             "ops, pass them as inputs, or leave this fn uncompiled")
-
-    def _backward(self, np, plan):
-        L, G = plan.local, plan.grads
-        L[plan.initial] = np.fromiter((p.grad for p in self._used), float, len(self._used))
-        _local_derivatives(np, plan.values, L, plan.local_sources)
-        # G is never cleared: every slot a level reads was written earlier in this call (the root
-        # here, or a child of an earlier level), and the slot holding 1.0 is never written
-        G[plan.root] = 1.0
-        for lo, hi, parents, segment, children, n, div, div_parents in plan.levels:
-            contrib = L[lo:hi] * G[parents]
-            if div is not None:  # log: eager divides out.grad by x
-                contrib[div] = G[div_parents] / L[lo:hi][div]
-            # bincount adds each child's contributions in array order: backward()'s order
-            G[children] = np.bincount(segment, contrib, n)
-        for p, g in zip(self._used, G[plan.used_slots].tolist()):
-            p.grad = g
-
-    def _check(self, np, inputs):
-        if len(inputs) != len(self._shapes):
-            raise TypeError(f"the recording takes {len(self._shapes)} inputs, got {len(inputs)}")
-        args = [_as_array(np, arg, i) for i, arg in enumerate(inputs)]
-        for i, (arg, shape) in enumerate(zip(args, self._shapes)):
-            if arg.shape != shape:
-                raise ValueError(f"input {i} has shape {arg.shape}, the recording has {shape}: "
-                                 "a recording replays one shape (batch size); compile again for another")
-        given = self._given
-        if len(given) != len(self._params) or any(p is not q for p, q in zip(given, self._params)):
-            raise ValueError("the params list changed since compile(): compile again")
-        if self._consts:
-            now = np.fromiter((c.data for c in self._consts), float, len(self._consts))
-            if not np.array_equal(now, self._const_data, equal_nan=True):
-                k = int(np.flatnonzero(~((now == self._const_data)
-                                         | (np.isnan(now) & np.isnan(self._const_data))))[0])
-                raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
-                                 f"({self._const_data[k]!r} -> {now[k]!r}): pass it in params")
-        return args
+    def _replay_for(self, args):
+        key = tuple(a.shape for a in args)
+        replay = self._replays.get(key)
+        if replay is None:
+            replay = self._replays[key] = _Replay(_schedule(_record(self._fn, self._params, args,
+                                                                    self._has_aux)))
+            if len(self._replays) > self.max_recordings:
+                self._replays.popitem(last=False)
+        self._replays.move_to_end(key)
+        return replay
 
 
+# --- recording: one eager run of fn, watched, and its graph as a tape -----------------------------
+
+_DATA = Value.__dict__['data']       # the slot descriptor of Value.data
+_ENGINE = engine.__file__
+_LIBRARY = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class _Watch:
+    """Value.data while fn records: refuses reads of watched numbers by fn's own code"""
+    lock = threading.Lock()   # one recording at a time swaps the slot
+    __set__ = staticmethod(_DATA.__set__)   # writes go straight to the slot
+
+    def __init__(self, params, inputs):
+        self.sources = dict.fromkeys(params, "a parameter")
+        self.sources.update(dict.fromkeys(inputs, "an input"))
+        self.clean = set()    # Values known not to be computed from a watched one
+        self.thread = threading.get_ident()
+        self.error = None     # the first refusal, raised again if fn catches it
+
+    def __get__(self, v, owner=None):
+        if v is None:
+            return self
+        caller = sys._getframe(1)
+        if caller.f_code.co_filename != _ENGINE and threading.get_ident() == self.thread:
+            self._check(v, caller)
+        return _DATA.__get__(v)
+
+    def _check(self, v, caller):
+        what = self._origin(v)
+        if what is None or what == "an input" and caller.f_code.co_filename.startswith(_LIBRARY):
+            return
+        self.error = self.error or ValueError(
+            f"{caller.f_code.co_filename}:{caller.f_lineno}: fn reads the number (.data) of {what} "
+            "while compile() records it; a recording can't make that decision again on new numbers. "
+            "Make it with an op: relu, Value.abs(), engine.amax(...), engine.select(values, index), "
+            "sigmoid or softplus; or pass the number as an input, or leave fn uncompiled")
+        raise self.error
+
+    def _origin(self, v):
+        """what v is, if it is watched: a parameter, an input or a Value computed from them"""
+        if v in self.sources:
+            return self.sources[v]
+        seen, stack = set(), [v]
+        while stack:
+            u = stack.pop()
+            if u in self.sources:
+                return "a Value computed from the parameters or inputs"
+            if u not in seen and u not in self.clean:
+                seen.add(u)
+                stack.extend(u._prev)
+        self.clean |= seen
+        return None
+
+    def __enter__(self):
+        if isinstance(Value.__dict__['data'], _Watch) and Value.__dict__['data'].thread == self.thread:
+            raise RuntimeError("compile can't record inside a function it is recording")
+        _Watch.lock.acquire()
+        Value.data = self
+        return self
+
+    def __exit__(self, *exc_info):
+        Value.data = _DATA
+        _Watch.lock.release()
+        if self.error is not None:
+            raise self.error   # also when fn caught it
+
+
+@dataclasses.dataclass
 class _Tape:
-    """one recording: the graph in topological order, as plain lists"""
-
-    def __init__(self, args, ops, lens, kids, leaves, origins, consts, aux):
-        self.args, self.ops, self.lens, self.kids = args, ops, lens, kids
-        self.leaves, self.origins, self.consts, self.aux = leaves, origins, consts, aux
+    """one recording: the loss's graph in topological order (the loss last), as flat lists"""
+    shapes: list         # the inputs' shapes
+    ops: list            # each node's _op string
+    lens: list           # each node's number of children
+    kids: list           # every node's children, node after node, as positions in the order
+    leaf_slots: dict     # a leaf's position -> its slot: params, then inputs, then constants
+    consts: list         # the constant leaves (Values neither params nor inputs), in slot order
+    n_params: int
+    n_inputs: int
+    aux: list            # positions of the values fn returns beside the loss, or None
 
 
 def _record(fn, params, args, has_aux):
-    """run fn on Values made from args; the graph it builds, with each leaf's origin"""
-    inputs, value_args = [], []
-    for arg in args:
-        leaves = [Value(x) for x in arg.ravel().tolist()]
-        inputs.extend(leaves)
-        value_args.append(_nest(leaves, arg.shape))
-    root, aux = fn(*value_args), None
+    """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
+    inputs = [Value(x) for a in args for x in a.ravel().tolist()]
+    nested, start = [], 0
+    for a in args:
+        nested.append(_nest(inputs[start:start + a.size], a.shape))
+        start += a.size
+    with _Watch(params, inputs):
+        root = fn(*nested)
+    aux = None
     if has_aux:
         if not (isinstance(root, tuple) and len(root) == 2):
             raise TypeError(f"with has_aux=True, fn must return (loss, values), got {type(root).__name__}")
@@ -194,407 +208,393 @@ def _record(fn, params, args, has_aux):
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
     order = topological_order(root)
-    index = dict(zip(order, range(len(order))))  # Values hash by identity
+    position = {v: i for i, v in enumerate(order)}   # Values hash by identity
     if aux is not None:
-        if not all(v in index for v in aux):
+        if not all(v in position for v in aux):
             raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "
                              "Value the loss was computed from")
-        aux = [index[v] for v in aux]
-    prevs = list(map(_prev_of, order))
-    ops = list(map(_op_of, order))
-    lens = list(map(len, prevs))
-    kids = list(map(index.__getitem__, itertools.chain.from_iterable(prevs)))
-    leaves = [i for i, n in enumerate(lens) if not n]
-    origin = {p: (_PARAM, i) for i, p in enumerate(params)}
-    origin.update((v, (_INPUT, i)) for i, v in enumerate(inputs))
-    origins, consts = [], []
-    for i in leaves:
-        v = order[i]
-        kind_ref = origin.get(v)
-        if kind_ref is None:
-            kind_ref = (_CONST, len(consts))
-            consts.append(v)
-        origins.append(kind_ref)
-    return _Tape(args, ops, lens, kids, leaves, origins, consts, aux)
+        aux = [position[v] for v in aux]
+    slot = {p: i for i, p in enumerate(params)}
+    slot.update((v, len(params) + i) for i, v in enumerate(inputs))
+    leaf_slots, consts = {}, []
+    for i, v in enumerate(order):
+        if not v._prev:
+            if v not in slot:
+                slot[v] = len(params) + len(inputs) + len(consts)
+                consts.append(v)
+            leaf_slots[i] = slot[v]
+    return _Tape([a.shape for a in args], [v._op for v in order], [len(v._prev) for v in order],
+                 [position[c] for v in order for c in v._prev], leaf_slots, consts,
+                 len(params), len(inputs), aux)
 
 
-class _Graph(NamedTuple):
-    """the recording as arrays with one entry per node, in topological order (the root last)"""
-    code: object         # the node's kind: _ADD, _MUL, ..., _LEAF
-    opkey: object        # its _op string's key: nodes with the same key share a forward group
-    kind_of: object      # a key's kind
-    exponent_of: list    # a key's exponent if its op is a power, else None
-    a: object            # the first child, -1 if none
-    b: object            # the second child, -1 if none
-    origin: object       # where a leaf's number comes from (_PARAM, _INPUT, _CONST); 0 for ops
-    ref: object          # a leaf's index among the params, the flat inputs or the constants
+# --- scheduling: the tape as groups of same-depth same-op nodes, and backward levels --------------
+
+_KINDS = {'+': 'add', '*': 'mul', 'ReLU': 'relu', 'abs': 'abs', 'max': 'max', 'select': 'select'}
+_ENGINE_OPS = {'tanh': Value.tanh, 'exp': Value.exp, 'log': Value.log, 'sigmoid': Value.sigmoid,
+               'softplus': Value.softplus}
 
 
-class _Edges(NamedTuple):
-    """parent -> child links, one entry per link"""
-    parent: object
-    child: object
-    side: object         # 0 if the child is the parent's first operand (its _prev[0]), 1 if second
-    owner: object        # the parent, or the top of the + chain it was folded into
-
-    def select(self, index):
-        """the links a mask or an index array picks, in its order"""
-        return _Edges(*(field[index] for field in self))
+@dataclasses.dataclass
+class _Group:
+    """nodes of one depth, op and width, computed by one numpy operation into values[lo:hi]"""
+    kind: str            # 'add', 'mul', 'relu', 'abs', 'max', 'select' or 'engine'
+    lo: int
+    hi: int
+    table: object        # the operands' slots: one row per operand (term), one column per node
+    op: object = None    # for 'engine': the engine's op on one Value, e.g. Value.tanh
 
 
-class _Plan(NamedTuple):
-    """what a replay runs: index arrays into one array of values, and the buffers it reuses"""
-    values: object       # params, inputs, constants, a -0.0 to pad sums, then the ops in forward order
-    inputs_end: int
-    root: int            # the loss's slot in values
+@dataclasses.dataclass
+class _Special:
+    """a level's links whose term is not local derivative * out.grad: it is computed from both"""
+    kind: str            # 'max', 'select' or 'engine'
+    at: object           # their positions within the level's terms
+    parents: object      # their parents' slots
+    other: object        # max: the child's slot; select: the child's position; engine: unused
+
+
+@dataclasses.dataclass
+class _Level:
+    """gradient terms added in one bincount: every term of each child the level holds"""
+    lo: int              # the level's terms in the term buffer
+    hi: int
+    parents: object      # the slot whose gradient each term reads
+    segment: object      # each term's child, numbered within the level
+    children: object     # the children's slots
+    specials: list
+
+
+@dataclasses.dataclass
+class _Plan:
+    """what a replay runs, as index arrays into one array of values (and one of gradients)"""
+    n_values: int
+    consts: list
+    const_data: object
+    inputs_lo: int
+    pad: int             # the slot holding -0.0, which pads sums: x + -0.0 is x for every x
+    root: int
     root_param: object   # the loss's index in params if it is one, else None
-    aux_slots: object
-    groups: list         # forward, in order: (kind, lo, hi, x, y) per group of same-depth same-op nodes
-    used_refs: list      # params the loss depends on, besides the loss itself
-    used_slots: object
-    initial: object      # the contributions that carry in each used parameter's .grad
-    local_sources: list  # (kind, contributions, the slots their local derivatives come from, exponent)
-    local: object        # each contribution's local derivative; sums' stay 1.0
-    grads: object        # a gradient per value slot, and a last slot holding 1.0
-    levels: list         # backward, in order: one entry per level, see _backward_levels
+    aux: object
+    groups: list
+    locals_: list        # (kind, term positions, source slots) for mul, relu and abs links
+    n_terms: int
+    initial: object      # term positions that carry in each used parameter's .grad
+    used: object         # used parameters' indices and slots
+    levels: list
 
 
-def _schedule(np, tape, n_params):
-    """turn a recording into a _Plan: forward groups per depth and op, backward per level"""
-    graph = _graph(np, tape)
-    n = len(graph.code)
-    root = n - 1
-    is_param = graph.origin == _PARAM
-    take_a, take_b, top = _fold_sums(np, graph, tape.aux)
-    edges = _edges(np, graph, take_a, take_b, top)
-    depth, needs_grad = _depths_and_needs_grad(np, edges, is_param)
+def _schedule(tape):
+    """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
+    np = _numpy()
+    n = len(tape.ops)
+    lens, kids = np.array(tape.lens, np.int64), np.array(tape.kids, np.int64)
+    first = np.cumsum(lens) - lens
+    parent, side = np.repeat(np.arange(n), lens), np.arange(len(kids)) - np.repeat(first, lens)
+    kind = _kinds(tape.ops, tape.lens)
+    top, keep = _fold_sums(np, kind, lens, first, kids, parent, side, tape.aux)
+    owner = top[parent]
+    order = np.lexsort((side[keep], parent[keep], owner[keep]))   # a sum's terms in fold order
+    edges = {name: field[keep][order] for name, field in
+             (('parent', parent), ('child', kids), ('side', side), ('owner', owner))}
+    terms = np.bincount(edges['owner'], minlength=n)
+    depth, needs_grad = _depths(n, edges, tape)
 
-    terms = np.bincount(edges.owner, minlength=n)   # a sum's term count; 1 or 2 for other ops
-    nodes, node_groups, width = _forward_order(np, graph, top == np.arange(n), depth, terms)
-    inputs_end = n_params + sum(arg.size for arg in tape.args)
-    slot_of, values, pad = _value_slots(np, graph, nodes, n_params, inputs_end, tape.consts)
-    groups = _forward_groups(np, graph, edges, node_groups, terms, width, slot_of, pad)
-
-    # a gradient flows only into what a parameter is computed from: other links are dropped
-    edges = edges.select(needs_grad[edges.child])
-    level = _levels(np, n, edges)
-    used = np.flatnonzero(is_param & (np.arange(n) != root))
-    one = len(values)   # the gradient array's extra slot, holding 1.0
-    child, parent_slot, position = _backward_order(np, edges, level, used, slot_of, one)
-    sources, is_div = _local_sources(np, graph, edges, slot_of, position[len(used):], len(position))
-    grads = np.zeros(one + 1)
-    grads[one] = 1.0
-    return _Plan(
-        values=values, inputs_end=inputs_end, root=int(slot_of[root]),
-        root_param=int(graph.ref[root]) if is_param[root] else None,
-        aux_slots=slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64),
-        groups=groups, used_refs=graph.ref[used].tolist(), used_slots=slot_of[used],
-        initial=position[:len(used)], local_sources=sources, local=np.ones(len(position)), grads=grads,
-        levels=_backward_levels(np, child, parent_slot, level, is_div, slot_of))
+    values_lo = tape.n_params + tape.n_inputs + len(tape.consts) + 1
+    slot_of, groups = _forward_groups(np, tape, kind, terms, depth, edges, top, values_lo)
+    plan = _Plan(n_values=values_lo + sum(g.hi - g.lo for g in groups), consts=tape.consts,
+                 const_data=np.array([c.data for c in tape.consts]), inputs_lo=tape.n_params,
+                 pad=values_lo - 1, root=int(slot_of[n - 1]),
+                 root_param=tape.leaf_slots.get(n - 1) if tape.lens[n - 1] == 0 and
+                 tape.leaf_slots[n - 1] < tape.n_params else None,
+                 aux=slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64),
+                 groups=groups, locals_=[], n_terms=0, initial=None, used=None, levels=[])
+    _backward_levels(np, plan, tape, kind, edges, needs_grad, slot_of, first, kids)
+    return plan
 
 
-def _graph(np, tape):
-    """the recording's lists as per-node arrays"""
-    lens = np.array(tape.lens, np.int64)
-    opkey, kind_of, exponent_of = _op_kinds(np, tape.ops, lens)
-    a, b = _operands(np, lens, np.array(tape.kids, np.int64))
-    origin, ref = np.zeros(len(lens), np.int64), np.zeros(len(lens), np.int64)
-    origin[tape.leaves] = [kind for kind, _ in tape.origins]
-    ref[tape.leaves] = [index for _, index in tape.origins]
-    code = np.where(lens > 0, kind_of[opkey], _LEAF)
-    return _Graph(code, opkey, kind_of, exponent_of, a, b, origin, ref)
+def _kinds(ops, lens):
+    """each node's kind ('leaf', 'add', ..., 'engine'); refuses ops the replay does not know"""
+    kind = []
+    for op, n in zip(ops, lens):
+        if n == 0:
+            kind.append('leaf')   # a leaf's _op is just a label
+        elif op in _KINDS:
+            kind.append(_KINDS[op])
+        else:
+            _engine_op(op)        # raises for an unknown op
+            kind.append('engine')
+    return kind
 
 
-def _op_kinds(np, ops, lens):
-    """one key per distinct _op string, and each key's kind and exponent; refuses unknown ops"""
-    names = sorted(set(ops))   # sorted, not set order: string hashes change from run to run
-    key_of = {op: k for k, op in enumerate(names)}
-    opkey = np.array([key_of[op] for op in ops], np.int64)
-    kind_of, exponent_of = np.zeros(len(names), np.int8), [None] * len(names)
-    for k, op in enumerate(names):
-        if not lens[opkey == k].any():
-            continue  # leaves only: a leaf's _op is just a label
-        kind = _OPS.get(op)
-        if kind is None and op.startswith('**'):
-            kind, exponent_of[k] = _POW, _parse_exponent(op)
-        if kind is None:
-            raise ValueError(f"compile can't replay the op {op!r}: it knows + * ** relu tanh exp log "
-                             "sigmoid and the ops built from them")
-        wrong = (opkey == k) & (lens != _ARITY[kind])
-        if wrong.any():
-            raise ValueError(f"a {op!r} node has {lens[wrong][0]} children, expected {_ARITY[kind]}")
-        kind_of[k] = kind
-    return opkey, kind_of, exponent_of
+def _engine_op(op):
+    """the engine's op on one Value for an _op string: 'tanh', '**2' (a power), '2**' (2 ** x)"""
+    if op in _ENGINE_OPS:
+        return _ENGINE_OPS[op]
+    try:
+        if op.startswith('**'):
+            n = float(op[2:]) if any(c in op[2:] for c in '.einfa') else int(op[2:])
+            return lambda a: a ** n
+        if op.endswith('**'):
+            base = float(op[:-2])
+            return lambda a: base ** a
+    except ValueError:
+        pass
+    raise ValueError(f"compile can't replay the op {op!r}: it knows + * ** (either side) relu abs tanh "
+                     "exp log sigmoid softplus amax select and the ops built from them")
 
 
-def _operands(np, lens, kids):
-    """each node's first and second child, -1 where it has fewer"""
-    if not len(kids):   # the loss is a leaf
-        return np.full(len(lens), -1), np.full(len(lens), -1)
-    last = len(kids) - 1
-    # clamped so that leaves at the end index in range: np.where drops what they read
-    first = np.minimum(np.cumsum(lens) - lens, last)
-    a = np.where(lens >= 1, kids[first], -1)
-    b = np.where(lens >= 2, kids[np.minimum(first + 1, last)], -1)
-    return a, b
+def _fold_sums(np, kind, lens, first, kids, parent, side, aux):
+    """each link's owner, the sum it is folded into; and which links remain
 
-
-def _fold_sums(np, graph, aux):
-    """which + nodes absorb their first or second operand, and the top each node is folded into"""
-    # a chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to
-    # right it gives the chain's value bit for bit, and every term gets the top's gradient
-    n, a, b = len(graph.code), graph.a, graph.b
-    n_parents = np.bincount(a[a >= 0], minlength=n) + np.bincount(b[b >= 0], minlength=n)
+    The one documented pass that changes the graph: a chain of + nodes, each the only user of the
+    one below, is one n-ary sum. Folded left to right it gives the chain's value bit for bit, and
+    every term gets the top's gradient. A + node absorbs one operand at most (its first if it can),
+    so a chain stays a line; the node below's terms come first, right on either side (x + y == y + x).
+    """
+    n = len(kind)
+    is_add = np.array([k == 'add' for k in kind])
+    uses = np.bincount(kids, minlength=n)
     if aux:
-        n_parents[aux] += 1  # a value asked for keeps a slot of its own: never folded away
-    is_add = graph.code == _ADD
-    foldable = is_add & (n_parents == 1)
-    # a + node absorbs one operand at most (its first if it can), so a chain stays a line. The
-    # node below's terms come first in the fold, right on either side: x + y == y + x exactly.
-    # Only + nodes look at foldable[a] and [b], and they have both operands: never a -1
+        uses[aux] += 1   # a value asked for keeps a slot of its own: never folded away
+    foldable = is_add & (uses == 1)
+    a = np.where(is_add, kids[np.minimum(first, max(len(kids) - 1, 0))] if len(kids) else 0, 0)
+    b = np.where(is_add, kids[np.minimum(first + 1, max(len(kids) - 1, 0))] if len(kids) else 0, 0)
     take_a = is_add & foldable[a]
     take_b = is_add & ~take_a & foldable[b]
-    below = np.where(take_a, a, np.where(take_b, b, -1))   # the + node folded into this one
+    below = np.where(take_a, a, np.where(take_b, b, -1))
     top = np.arange(n)
     top[below[below >= 0]] = np.flatnonzero(below >= 0)
-    while True:  # pointer jumping: every folded node finds the top of its chain
+    while True:   # pointer jumping: every folded node finds the top of its chain
         up = top[top]
         if np.array_equal(up, top):
             break
         top = up
-    return take_a, take_b, top
+    folded_link = (take_a[parent] & (side == 0)) | (take_b[parent] & (side == 1))
+    return top, ~folded_link
 
 
-def _edges(np, graph, take_a, take_b, top):
-    """every link but the folded ones, in fold order: by owner, then parent, then side"""
-    # within a sum this is the order its terms are folded in; a folded + node's links belong to
-    # its chain's top, and its link to the node below disappears
-    parent = np.concatenate([np.arange(len(top)), np.arange(len(top))])
-    edges = _Edges(parent, np.concatenate([graph.a, graph.b]), np.repeat([0, 1], len(top)), top[parent])
-    edges = edges.select((edges.child >= 0) & ~np.concatenate([take_a, take_b]))
-    return edges.select(np.lexsort((edges.side, edges.parent, edges.owner)))
+def _depths(n, edges, tape):
+    """each node's forward depth, and whether a parameter is among what it is computed from"""
+    # links are sorted by owner, and an owner comes after its children: each read is final
+    depth, needs_grad = [0] * n, [False] * n
+    for i, s in tape.leaf_slots.items():
+        needs_grad[i] = s < tape.n_params
+    for s, c in zip(edges['owner'].tolist(), edges['child'].tolist()):
+        if depth[c] >= depth[s]:
+            depth[s] = depth[c] + 1
+        needs_grad[s] = needs_grad[s] or needs_grad[c]
+    return depth, needs_grad
 
 
-def _depths_and_needs_grad(np, edges, is_param):
-    """each node's forward depth, and whether it is computed from a parameter"""
-    # links are sorted by owner and an owner comes after its children in topological order: a
-    # node's depth and flag are final before any link reads them
-    depth = [0] * len(is_param)
-    needs_grad = is_param.tolist()
-    for s, ch in zip(edges.owner.tolist(), edges.child.tolist()):
-        if depth[ch] >= depth[s]:
-            depth[s] = depth[ch] + 1
-        if needs_grad[ch]:
-            needs_grad[s] = True
-    return np.array(depth), np.array(needs_grad)
+def _forward_groups(np, tape, kind, terms, depth, edges, top, values_lo):
+    """each node's slot, and the forward groups: the op nodes sorted by depth, op and width"""
+    opkey = {op: k for k, op in enumerate(sorted(set(tape.ops)))}   # sorted: string hashes vary
+    width = [t if k != 'add' or t <= _SUM_WIDTH else 1 << (t - 1).bit_length()
+             for k, t in zip(kind, terms.tolist())]
+    key = [(depth[i], opkey[op], width[i]) for i, op in enumerate(tape.ops)]
+    nodes = [i for i in np.flatnonzero(top == np.arange(len(kind))).tolist() if kind[i] != 'leaf']
+    nodes.sort(key=key.__getitem__)
+    slot_of = np.zeros(len(kind), np.int64)
+    slot_of[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
+    slot_of[nodes] = values_lo + np.arange(len(nodes))
+    starts = np.searchsorted(edges['owner'], np.arange(len(kind)))   # links are sorted by owner
+    child_slot = np.r_[slot_of[edges['child']], values_lo - 1]   # the last entry: the -0.0 pad
+    groups, lo = [], values_lo
+    for members in _runs(nodes, key):
+        members = np.array(members)
+        span = np.arange(width[members[0]])[:, None]
+        link = np.where(span < terms[members], starts[members] + span, len(child_slot) - 1)
+        op = tape.ops[members[0]]
+        k = kind[members[0]]
+        groups.append(_Group(k, lo, lo + len(members), child_slot[link],
+                             _engine_op(op) if k == 'engine' else None))
+        lo += len(members)
+    return slot_of, groups
 
 
-def _forward_order(np, graph, kept, depth, terms):
-    """the op nodes sorted into groups of one depth, op and sum width, and each node's width"""
-    # a group of sums is one table, so its sums need one width: up to 64 terms they group by their
-    # exact count; longer ones by the next power of two, padded with -0.0, so the groups stay few
-    rounded = 2 ** np.ceil(np.log2(np.maximum(terms, 1)))
-    width = np.where(graph.code == _ADD, np.where(terms <= 64, terms, rounded), 0).astype(np.int64)
-    nodes = np.flatnonzero(kept & (graph.code != _LEAF))
-    nodes = nodes[np.lexsort((nodes, width[nodes], graph.opkey[nodes], depth[nodes]))]
-    keys = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
-    starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], 1)])[:len(nodes)]
-    return nodes, np.split(nodes, starts[1:]) if len(nodes) else [], width
+def _runs(items, key):
+    """items split where key changes"""
+    run = []
+    for item in items:
+        if run and key[item] != key[run[-1]]:
+            yield run
+            run = []
+        run.append(item)
+    if run:
+        yield run
 
 
-def _value_slots(np, graph, nodes, n_params, inputs_end, consts):
-    """each node's slot in the value array, the array with the constants in, and the -0.0's slot"""
-    # parameters, inputs, constants, a -0.0 to pad sums, then the ops in forward order: one
-    # contiguous block per group
-    pad = inputs_end + len(consts)
-    leaf = np.flatnonzero(graph.origin)
-    slot_of = np.full(len(graph.code), -1, np.int64)
-    slot_of[leaf] = graph.ref[leaf] + np.array([0, 0, n_params, inputs_end])[graph.origin[leaf]]
-    slot_of[nodes] = pad + 1 + np.arange(len(nodes))
-    values = np.zeros(pad + 1 + len(nodes))
-    values[inputs_end:pad] = [v.data for v in consts]
-    values[pad] = -0.0   # x + -0.0 is x for every x, -0.0 included
-    return slot_of, values, pad
+def _backward_levels(np, plan, tape, kind, edges, needs_grad, slot_of, first, kids):
+    """fill plan's backward: the gradient terms in replay order, grouped into levels
 
-
-def _forward_groups(np, graph, edges, node_groups, terms, width, slot_of, pad):
-    """per group: its kind, its block of output slots, and the slots it reads"""
-    groups = []
-    for group in node_groups:
-        kind = int(graph.code[group[0]])
-        out = (int(slot_of[group[0]]), int(slot_of[group[-1]]) + 1)
-        if kind == _ADD:
-            # one row per term position, one column per sum: accumulate runs down the rows
-            span = np.arange(int(width[group[0]]))[:, None]
-            edge = np.searchsorted(edges.owner, group) + span   # links are sorted by owner
-            inside = span < terms[group]
-            # clamped so that a short sum's rows past its end index in range: np.where drops them
-            table = np.where(inside, slot_of[edges.child[np.minimum(edge, len(edges.child) - 1)]], pad)
-            groups.append((kind, *out, table, None))
-        elif kind == _MUL:
-            groups.append((kind, *out, slot_of[graph.a[group]], slot_of[graph.b[group]]))
-        else:   # one operand; y is the exponent of a power
-            exponent = graph.exponent_of[graph.opkey[group[0]]]
-            groups.append((kind, *out, slot_of[graph.a[group]], exponent))
-    return groups
-
-
-def _levels(np, n, edges):
-    """each node's backward level: one more than its latest parent's"""
-    # a level is one bincount, so a node's contributions must all be ready when its level runs.
-    # Links in reverse: an owner comes after its children, so its level is final before it is read
+    Each term is one link's contribution, local derivative * the parent's gradient, added to its
+    child in backward()'s order: parents later in topological order first, then by operand. A
+    child's level is one more than its latest parent's, so all its terms are ready in one bincount.
+    """
+    n = len(kind)
+    parent, child, side, owner = edges['parent'], edges['child'], edges['side'], edges['owner']
+    last_operand = np.array([k == 'select' for k in kind])[parent] & (side == np.array(tape.lens)[parent] - 1)
+    pick = np.array(needs_grad, bool)[child] & ~last_operand   # select's index gets no gradient
+    parent, child, side, owner = parent[pick], child[pick], side[pick], owner[pick]
     level = [0] * n
-    for s, ch in zip(edges.owner[::-1].tolist(), edges.child[::-1].tolist()):
-        if level[s] >= level[ch]:
-            level[ch] = level[s] + 1
-    return np.array(level)
-
-
-def _backward_order(np, edges, level, used, slot_of, one):
-    """the contributions in replay order: their children, parents' slots, and each one's position"""
-    # by level, then child, then in backward()'s order: parents later in topological order first,
-    # then by side. Each used parameter starts from its .grad: an extra link whose local
-    # derivative is p.grad and whose parent is the slot holding 1.0, added before the others
+    for s, c in zip(owner[::-1].tolist(), child[::-1].tolist()):
+        if level[s] >= level[c]:
+            level[c] = level[s] + 1
+    level = np.array(level)
+    used = [i for i, s in tape.leaf_slots.items() if s < tape.n_params and needs_grad[i] and i != n - 1]
     k = len(used)
-    child = np.r_[used, edges.child]
-    parent = np.r_[np.full(k, len(level)), edges.parent]   # later than every node: added first
-    order = np.lexsort((np.r_[np.zeros(k, np.int64), edges.side], -parent, child, level[child]))
+    # each used parameter starts from its .grad: a term p.grad * 1.0 (the slot after the values
+    # holds 1.0) from a parent later than every node, so it comes first
+    all_child = np.r_[np.array(used, np.int64), child]
+    all_parent = np.r_[np.full(k, n), parent]
+    order = np.lexsort((np.r_[np.zeros(k, np.int64), side], -all_parent, all_child, level[all_child]))
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
-    parent_slot = np.r_[np.full(k, one), slot_of[edges.owner]][order]
-    return child[order], parent_slot, position
-
-
-def _local_sources(np, graph, edges, slot_of, position, n_contributions):
-    """where each link's local derivative is read from, by its parent's op, and which links divide"""
-    owner_code = graph.code[edges.owner]
-    owner_key = graph.opkey[edges.owner]
-    sources = []
-    for key in np.unique(owner_key).tolist():
-        kind = int(graph.kind_of[key])
-        pick = np.flatnonzero((owner_key == key) & (owner_code != _ADD))
-        if not len(pick):
-            continue  # sums: the local derivative is 1.0, the buffer's initial value
-        parent = edges.parent[pick]   # not a sum, so the parent is its own owner
-        if kind == _MUL:    # other.data
-            src = slot_of[np.where(edges.side[pick] == 0, graph.b[parent], graph.a[parent])]
-        elif kind in (_POW, _LOG):    # x
-            src = slot_of[graph.a[parent]]
-        else:               # relu, tanh, exp, sigmoid: out.data
-            src = slot_of[parent]
-        sources.append((kind, position[pick], src, graph.exponent_of[key]))
-    is_div = np.zeros(n_contributions, bool)
-    # log: eager computes out.grad / x, which multiplying by 1 / x would round differently
-    is_div[position[owner_code == _LOG]] = True
-    return sources, is_div
-
-
-def _backward_levels(np, child, parent_slot, level, is_div, slot_of):
-    """per level: its contributions, the children they add to, and the ones that divide"""
-    # (lo, hi) of the contributions, their parents' slots, each one's child as an index into the
-    # level's children, the children's slots and count, and the dividing ones with their parents
-    child_level = level[child]
+    parent_slot = np.r_[np.full(k, plan.n_values), slot_of[owner]][order]
+    plan.n_terms, plan.initial = len(order), position[:k]
+    plan.used = (np.array([tape.leaf_slots[i] for i in used], np.int64))
+    at = position[k:]
+    parent_kind = np.array(kind)[parent]
+    # mul: the other operand (clamped: other kinds ignore it, and a last node's first + 1 is past the end)
+    other = kids[np.minimum(first[parent] + 1 - np.minimum(side, 1), len(kids) - 1)]
+    plan.locals_ = [(name, at[parent_kind == name], slot_of[source][parent_kind == name])
+                    for name, source in (('mul', other), ('relu', parent), ('abs', child))
+                    if (parent_kind == name).any()]
+    special = np.zeros(len(order), bool)
+    special_kind = np.empty(len(order), object)
+    special_other = np.zeros(len(order), np.int64)
+    for name, other_of in (('max', slot_of[child]), ('select', side), ('engine', side)):
+        mask = parent_kind == name
+        special[at[mask]], special_kind[at[mask]], special_other[at[mask]] = True, name, other_of[mask]
+    child_level = level[all_child[order]]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
-    levels = []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        children, segment = np.unique(child[lo:hi], return_inverse=True)
-        parents = parent_slot[lo:hi]
-        div = np.flatnonzero(is_div[lo:hi])
-        levels.append((lo, hi, parents, segment, slot_of[children], len(children),
-                       div if len(div) else None, parents[div] if len(div) else None))
-    return levels
+        children, segment = np.unique(all_child[order][lo:hi], return_inverse=True)
+        specials = []
+        for name in ('max', 'select', 'engine'):
+            where = np.flatnonzero(special_kind[lo:hi] == name)
+            if len(where):
+                specials.append(_Special(name, where, parent_slot[lo:hi][where],
+                                         special_other[lo:hi][where]))
+        plan.levels.append(_Level(lo, hi, parent_slot[lo:hi], segment, slot_of[children], specials))
 
 
-def _run_groups(np, V, groups):
-    """every node's value, one numpy operation per group of same-depth same-op nodes"""
-    for kind, lo, hi, x, y in groups:
-        if kind == _MUL:
-            V[lo:hi] = V[x] * V[y]
-        elif kind == _ADD:
-            if len(x) == 2:
-                V[lo:hi] = V[x[0]] + V[x[1]]
-            else:  # accumulate folds top to bottom; reduce may sum pairwise, another rounding
-                V[lo:hi] = np.add.accumulate(V[x], axis=0)[-1]
-        elif kind == _RELU:
-            v = V[x]
-            V[lo:hi] = np.where(v < 0, 0.0, v)
-        else:
-            V[lo:hi] = _math_op(np, kind, V[x], y)
+# --- replay: forward by groups, backward by levels, on this call's numbers ---------------------------
+
+class _Replay:
+    """one recording's plan and the buffers its calls reuse (calls take turns: Compiled's lock)"""
+
+    def __init__(self, plan):
+        np = _numpy()
+        self.plan = plan
+        self.values = np.zeros(plan.n_values)
+        self.values[plan.pad - len(plan.consts):plan.pad] = plan.const_data
+        self.values[plan.pad] = -0.0
+        self.extra = np.zeros(plan.n_values)   # per max node its winners' count, per select its index
+        self.terms = np.ones(plan.n_terms)     # local derivatives; sums keep their 1.0
+        self.grads = np.zeros(plan.n_values + 1)
+        self.grads[-1] = 1.0
+
+    def run(self, params, args, has_aux):
+        np, plan, V = _numpy(), self.plan, self.values
+        self._check_consts()
+        n = len(params)
+        V[:n] = np.fromiter((p.data for p in params), float, n)
+        if args:
+            V[n:plan.pad - len(plan.consts)] = np.concatenate([a.ravel() for a in args])
+        with np.errstate(all='ignore'):   # inf and nan propagate as with Python floats
+            made = self._forward()
+            loss = float(V[plan.root])
+            if plan.root_param is not None:   # the loss is a parameter: backward() adds 1.0
+                params[plan.root_param].grad += 1.0
+            elif plan.levels:
+                self._backward(params, made)
+        if has_aux:
+            return loss, V[plan.aux].tolist()
+        return loss
+
+    def _check_consts(self):
+        plan = self.plan
+        for c, data in zip(plan.consts, plan.const_data.tolist()):
+            if not (c.data == data or c.data != c.data and data != data):
+                raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
+                                 f"({data!r} -> {c.data!r}): pass it in params")
+
+    def _forward(self):
+        """every node's value, one numpy operation per group; the engine's Values of 'engine' groups"""
+        np, V, made = _numpy(), self.values, {}   # made: slot -> the engine's Value
+        for g in self.plan.groups:
+            t = g.table
+            if g.kind == 'mul':
+                V[g.lo:g.hi] = V[t[0]] * V[t[1]]
+            elif g.kind == 'add':
+                # accumulate folds row after row; a reduce may sum pairwise, another rounding
+                V[g.lo:g.hi] = V[t[0]] + V[t[1]] if len(t) == 2 else np.add.accumulate(V[t], axis=0)[-1]
+            elif g.kind == 'relu':
+                x = V[t[0]]
+                V[g.lo:g.hi] = np.where(x < 0, 0.0, x)
+            elif g.kind == 'abs':
+                V[g.lo:g.hi] = np.abs(V[t[0]])
+            elif g.kind == 'max':
+                V[g.lo:g.hi] = best = _python_max(np, V[t])
+                self.extra[g.lo:g.hi] = (V[t] == best).sum(0)
+            elif g.kind == 'select':
+                index = V[t[-1]]
+                _check_index(np, index, len(t) - 1)
+                self.extra[g.lo:g.hi] = index
+                V[g.lo:g.hi] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
+            else:   # the engine's own op, one Value per element: its numbers and its errors
+                outs = [g.op(Value(x)) for x in V[t[0]].tolist()]
+                V[g.lo:g.hi] = [out.data for out in outs]
+                made.update(zip(range(g.lo, g.hi), outs))
+        return made
+
+    def _backward(self, params, made):
+        np, plan, V, L, G, A = _numpy(), self.plan, self.values, self.terms, self.grads, self.extra
+        L[plan.initial] = [params[s].grad for s in plan.used.tolist()]
+        for kind, at, source in plan.locals_:
+            x = V[source]
+            L[at] = x if kind == 'mul' else (x > 0) if kind == 'relu' else (x > 0) * 1.0 - (x < 0)
+        G[plan.root] = 1.0
+        for level in plan.levels:
+            t = L[level.lo:level.hi] * G[level.parents]
+            for sp in level.specials:
+                g = G[sp.parents]
+                if sp.kind == 'max':   # tied winners share out.grad, as amax's backward divides it
+                    t[sp.at] = np.where(V[sp.other] == V[sp.parents], g / A[sp.parents], -0.0)
+                elif sp.kind == 'select':   # -0.0: x + -0.0 is x, as if nothing were added
+                    t[sp.at] = np.where(A[sp.parents] == sp.other, g, -0.0)
+                else:
+                    t[sp.at] = [_engine_term(made[s], x)
+                                for s, x in zip(sp.parents.tolist(), g.tolist())]
+            # bincount adds each child's terms in array order: backward()'s order
+            G[level.children] = np.bincount(level.segment, t, len(level.children))
+        for s, grad in zip(plan.used.tolist(), G[plan.used].tolist()):
+            params[s].grad = grad
 
 
-def _math_op(np, kind, v, n):
-    """tanh, exp, log, sigmoid and powers by Python's math, element by element: the eager
-    engine's exact numbers (numpy's vectorised versions may differ in the last bit)"""
-    if kind == _TANH:
-        return list(map(math.tanh, v.tolist()))
-    if kind == _EXP:
-        try:
-            return list(map(math.exp, v.tolist()))
-        except OverflowError:
-            x = next(x for x in v.tolist() if x > 700 and math.isfinite(x) and _overflows(math.exp, x))
-            raise OverflowError(f"exp({x}) is too large for a float") from None
-    if kind == _LOG:
-        bad = v <= 0
-        if bad.any():
-            raise ValueError(f"log needs a positive value, got {v[bad][0]}")
-        return list(map(math.log, v.tolist()))
-    if kind == _SIGMOID:
-        # exp(-|x|) is exp(-x) where x >= 0 and exp(x) elsewhere: eager's two branches
-        e = np.array(list(map(math.exp, (-np.abs(v)).tolist())))
-        return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
-    return _power(np, v, n, "")
+def _python_max(np, rows):
+    """Python's max down each column: a later value replaces the best only if greater (nan never)"""
+    best = rows[0]
+    for row in rows[1:]:
+        best = np.where(row > best, row, best)
+    return best
 
 
-def _power(np, v, n, where):
-    """v ** n element by element, raising where the eager engine raises"""
-    zero = (v == 0) & (n < 0)
-    if zero.any():
-        raise ZeroDivisionError(f"Value(0.0) ** {n}{where}: division by zero")
-    if not float(n).is_integer() and (v < 0).any():
-        raise ValueError(f"a negative base ({v[v < 0][0]}) to a fractional power ({n}){where} is not real")
-    out = []
-    for x in v.tolist():
-        try:
-            out.append(x ** n)
-        except OverflowError:
-            raise OverflowError(f"{x} ** {n}{where} is too large for a float") from None
-    return out
+def _check_index(np, index, n):
+    """raise select's own error for the first index that is not a whole number in 0..n-1"""
+    bad = ~((index == np.floor(index)) & (index >= 0) & (index < n))
+    if bad.any():
+        engine.select([0.0] * n, float(index[bad][0]))
 
 
-def _local_derivatives(np, V, L, local_sources):
-    """d out / d child for every edge, from this call's values; sums keep their 1.0"""
-    for kind, pos, src, n in local_sources:
-        v = V[src]
-        if kind in (_MUL, _EXP, _LOG):    # other.data; out.data; x, which log divides by
-            L[pos] = v
-        elif kind == _RELU:
-            L[pos] = v > 0
-        elif kind == _TANH:
-            L[pos] = 1 - np.array(_power(np, v, 2, ""))
-        elif kind == _SIGMOID:
-            L[pos] = v * (1 - v)
-        else:  # n * x ** (n - 1), in the eager engine's order of operations
-            L[pos] = n * np.array(_power(np, v, n - 1, " in the backward pass"))
-
-
-def _overflows(f, x):
-    try:
-        f(x)
-    except OverflowError:
-        return True
-    return False
-
-
-def _parse_exponent(op):
-    text = op[2:]
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"compile can't read the exponent of the op {op!r}") from None
+def _engine_term(out, grad):
+    """what out's backward adds to its one child when out.grad is grad, computed by the engine"""
+    a, = out._prev
+    out.grad, a.grad = grad, -0.0   # -0.0 + x is x for every x: a.grad ends as the term itself
+    out._backward()
+    return a.grad
 
 
 def _nest(flat, shape):
@@ -606,7 +606,8 @@ def _nest(flat, shape):
     return flat
 
 
-def _as_array(np, arg, i):
+def _as_array(arg, i):
+    np = _numpy()
     try:
         array = np.asarray(arg)
     except ValueError:
