@@ -46,8 +46,7 @@ def softmax(row):
 
 def log_softmax(row):
     """x_i - log sum_j exp(x_j) over a row of scores, as a list of Values, as torch.log_softmax"""
-    shifted = _shifted(_as_row(row, 'log_softmax'))
-    minus_log_sum = -sum(s.exp() for s in shifted).log()  # the sum is >= 1, so log never fails
+    shifted, minus_log_sum = _log_softmax_terms(_as_row(row, 'log_softmax'))
     return [s + minus_log_sum for s in shifted]
 
 
@@ -59,9 +58,7 @@ def cross_entropy(logits, targets, reduction='mean'):
     if _is_index(targets) or isinstance(targets, Value):  # one sample: a row and its class, as torch allows
         logits, targets = [logits], [targets]
     rows, targets = _rows_and_classes(logits, targets, reduction)
-    # select picks each target's log-probability inside an op: a replay picks again from its number
-    picked = [select(log_softmax(row), t) for row, t in zip(rows, targets)]
-    return -_reduce(picked, reduction)
+    return -_reduce([_log_probability(row, t) for row, t in zip(rows, targets)], reduction)
 
 
 def l2_penalty(params, alpha=1e-4):
@@ -108,6 +105,19 @@ def _rows_and_classes(logits, targets, reduction):
             raise ValueError(f"cross_entropy needs rows of equal length; "
                              f"row 0 has {nclasses} scores, row {i} has {len(row)}")
     return rows, [_as_class_index(t, nclasses, i) for i, t in enumerate(targets)]
+
+
+def _log_probability(row, target):
+    """log_softmax(row)[target], with the choice made inside an op: a replay picks again from its number"""
+    shifted, minus_log_sum = _log_softmax_terms(row)
+    # the target's entry only: the same number as select(log_softmax(row), target), n nodes fewer
+    return select(shifted, target) + minus_log_sum
+
+
+def _log_softmax_terms(row):
+    """row minus its max, and minus the log of their exps' sum: log_softmax is their sum"""
+    shifted = _shifted(row)
+    return shifted, -sum(s.exp() for s in shifted).log()  # the sum is >= 1, so log never fails
 
 
 def _shifted(row):

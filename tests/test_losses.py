@@ -368,3 +368,18 @@ def test_softmax_and_log_softmax_match_torch_on_random_rows_up_to_1000(row_and_w
     # of their ulps, everything else matches at rel=1e-12
     assert_matches(sum(w * v for w, v in zip(weights, out)),
                    (torch.tensor(weights, dtype=torch.float64) * out_t).sum(), [(xs, xs_t)])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_is_minus_the_picked_log_softmax_bit_for_bit(reduction):
+    rows = [[1.0, 2.0, 0.5, -3.0], [-1000.0, 0.0, 1000.0, 999.0], [3.0, 3.0, -1.0, 3.0]]
+    targets = [1, 3, 0]
+    ours = [[Value(x) for x in row] for row in rows]
+    by_hand = [[Value(x) for x in row] for row in rows]
+    picked = [log_softmax(row)[t] for row, t in zip(by_hand, targets)]
+    expected = -sum(picked) if reduction == 'sum' else -(sum(picked) * (1.0 / len(picked)))
+    loss = cross_entropy(ours, targets, reduction)
+    loss.backward()
+    expected.backward()
+    assert loss.data == expected.data
+    assert [v.grad for row in ours for v in row] == [v.grad for row in by_hand for v in row]
