@@ -238,7 +238,6 @@ NUMBER_KINDS = [np.float16, np.float32, np.float64, np.longdouble, np.int8, np.i
 @pytest.mark.parametrize("kind", NUMBER_KINDS)
 def test_mse_with_numpy_targets_matches_torch_and_gives_python_floats(kind):
     numbers = [1, 0, 3, 2] if kind in (np.int8, np.int64, np.uint8, int) else [0.1, -0.5, 2.25, 1.0]
-    numbers = [abs(x) for x in numbers] if kind is np.uint8 else numbers
     targets = [kind(x) for x in numbers]
     preds, preds_t = leaves([0.5, -1.5, 2.0, 0.0])
     out = mse_loss(preds, targets)
