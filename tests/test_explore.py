@@ -548,10 +548,10 @@ def test_labels_show_as_typed_in_the_browser(open_page):
 @needs_chromium
 def test_page_loads_offline_without_console_errors_and_a_screenshot(open_page, tmp_path):
     v = lecture_neuron()
-    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]), width=1500, height=470)
-    for _ in range(14):  # forward, the seed, back through tanh and both sums: the * nodes next
+    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]), width=1700, height=440)
+    for _ in range(16):  # forward, then back to the last op: x1*w1 passes its grad to x1 and w1
         page.click('#step')
-    page.click('.value[data-name="w1"]')
+    page.click('.value[data-name="x1"]')
     assert page.problems == []
     assert {url for url in page.requests} == {page.url}  # not one request beyond the file
     png = page.screenshot(path=tmp_path / 'explorer.png')
