@@ -71,7 +71,7 @@ class Neuron(Module):
         nin = as_size(nin, 'nin')
         if not (isinstance(act, str) and act in ACTIVATIONS):  # a list would fail to hash
             raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         # one draw per weight, in order, so random.seed(1337) rebuilds the original's model
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
@@ -98,7 +98,7 @@ class Layer(Module):
 
     def __init__(self, nin, nout, rng=None, **kwargs):
         nout = as_size(nout, 'nout')
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         self.neurons = [Neuron(nin, rng=rng, **kwargs) for _ in range(nout)]
 
     def __call__(self, x):
@@ -123,7 +123,7 @@ class MLP(Module):
         if out_act is not None and not (isinstance(out_act, str) and out_act in ACTIVATIONS):  # act: Neuron checks
             raise ValueError(f"out_act must be None (a linear last layer) or one of {sorted(ACTIVATIONS)}, "
                              f"got {out_act!r}")
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         self.config = {'nin': nin, 'nouts': nouts, 'act': act, 'out_act': out_act}  # what save() writes
         sizes = [nin] + nouts
         acts = [act] * (len(nouts) - 1) + [out_act]  # None: a linear layer, the original's last
@@ -158,8 +158,9 @@ def _as_sizes(nouts):
     return [as_size(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
 
 
-def _as_rng(rng):
-    """None: Python's global random state, as the original; an int: a fresh seeded generator"""
+def as_rng(rng):
+    """the random source for weights: None is Python's global random state, as the original;
+    an int seeds a fresh generator; a random.Random is used as it is"""
     if rng is None or rng is random:
         return random
     if isinstance(rng, int) and not isinstance(rng, bool):
