@@ -4,6 +4,7 @@ import gc
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -361,3 +362,246 @@ def test_pow_with_a_numpy_or_fraction_exponent_is_computed_in_double(n):
     assert_matches(vs, ts, out, out_t)
     # an integral exponent stays an int, as Python's own x ** 3 writes it
     assert out._op == (f"**{int(n)}" if isinstance(n, np.integer) else f"**{float(n)}")
+
+
+# numbers in, Python floats out: every operand is converted to a float before any arithmetic
+INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+FLOAT_DTYPES = [np.float16, np.float32, np.float64]
+
+
+def numpy_ints(lo=None, hi=None):
+    """NumPy integer scalars of every dtype, each within its dtype's range (and within lo..hi)"""
+    return st.one_of([st.integers(max(np.iinfo(t).min, lo if lo is not None else -2**64),
+                                  min(np.iinfo(t).max, hi if hi is not None else 2**64)).map(t)
+                      for t in INT_DTYPES])
+
+
+def numpy_floats(lo, hi):
+    """NumPy float scalars of every dtype, each exactly representable in its dtype (float16 up to 65504)"""
+    bound = [float(np.finfo(t).max) for t in FLOAT_DTYPES]
+    return st.one_of([st.floats(max(lo, -top), min(hi, top), width=width).map(t)
+                      for t, width, top in zip(FLOAT_DTYPES, (16, 32, 64), bound)])
+
+
+def numbers_in(lo, hi):
+    """every kind of real number a user may pass, from lo to hi"""
+    return st.one_of(st.integers(int(lo), int(hi)), st.floats(lo, hi), numpy_ints(int(lo), int(hi)),
+                     numpy_floats(lo, hi), st.fractions(lo, hi, max_denominator=1000))
+
+
+def is_python_float(x):
+    return type(x) is float
+
+
+BINARY = {  # the Python-float computation each operator must give, and the same in torch
+    '+': (lambda x, y: x + y, lambda x, y: x + y),
+    '-': (lambda x, y: x - y, lambda x, y: x - y),
+    '*': (lambda x, y: x * y, lambda x, y: x * y),
+    '/': (lambda x, y: x * y**-1, lambda x, y: x / y),  # the original divides as x * y**-1
+}
+APPLY = {'+': lambda a, b: a + b, '-': lambda a, b: a - b, '*': lambda a, b: a * b, '/': lambda a, b: a / b}
+
+
+@given(op=st.sampled_from(sorted(BINARY)), x=st.floats(-1e6, 1e6),
+       other=st.one_of(numbers_in(-1e6, 1e6), st.floats(-1e6, 1e6).map(lambda y: ('Value', y))),
+       value_on_left=st.booleans())
+def test_binary_op_with_any_number_on_either_side_computes_in_python_floats(op, x, other, value_on_left):
+    # the operand `other` is any kind of number, or a second Value; the Value is on either side
+    on_python, on_torch = BINARY[op]
+    y = float(other[1]) if isinstance(other, tuple) else float(other)
+    a = Value(x)
+    b = Value(y) if isinstance(other, tuple) else other
+    lhs, rhs = (a, b) if value_on_left else (b, a)
+    xs = (x, y) if value_on_left else (y, x)
+    if op == '/' and xs[1] == 0:
+        with pytest.raises(ZeroDivisionError):
+            APPLY[op](lhs, rhs)
+        return
+    out = APPLY[op](lhs, rhs)
+    assert isinstance(out, Value) and is_python_float(out.data)
+    assert out.data == on_python(*xs)
+    ts = [leaf(v) for v in xs]
+    out_t = on_torch(*ts)
+    # + - * are exact in both; torch divides where we multiply by the reciprocal: a few ulps apart
+    assert out.data == pytest.approx(out_t.item(), rel=1e-15, abs=0)
+    out.backward()
+    out_t.backward()
+    values = [(v, t) for v, t in zip((lhs, rhs), ts) if isinstance(v, Value)]
+    for v, t in values:
+        assert is_python_float(v.grad)
+        assert v.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=0)
+
+
+def nonzero_or_zero(lo, hi):
+    """0 or a number at least lo from zero: x ** -n of a tiny x overflows before any test can look"""
+    return st.one_of(st.just(0.0), st.floats(lo, hi), st.floats(-hi, -lo))
+
+
+@given(x=nonzero_or_zero(1e-3, 10.0),
+       n=st.one_of(st.integers(-4, 4), numpy_ints(-4, 4), st.floats(-3, 3), numpy_floats(-3, 3)))
+def test_value_to_any_number_power_computes_in_python_floats(x, n):
+    exponent = int(n) if isinstance(n, (int, np.integer)) else float(n)
+    if x == 0 and exponent < 0:
+        with pytest.raises(ZeroDivisionError):
+            Value(x) ** n
+        return
+    if x < 0 and not float(exponent).is_integer():
+        with pytest.raises(ValueError, match="fractional"):
+            Value(x) ** n
+        return
+    a, at = Value(x), leaf(x)
+    out, out_t = a ** n, at ** exponent
+    assert is_python_float(out.data) and out.data == x ** exponent
+    assert out.data == pytest.approx(out_t.item(), rel=1e-15, abs=0)
+    out.backward()
+    out_t.backward()
+    assert is_python_float(a.grad)
+    assert a.grad == pytest.approx(at.grad.item(), rel=1e-12, abs=0)  # inf == inf at 0 ** 0.5, say
+
+
+@given(base=numbers_in(1 / 64, 100.0).filter(lambda b: b > 0), x=st.floats(-3, 3))
+def test_any_positive_number_to_a_value_power_computes_the_power(base, x):
+    a, at = Value(x), leaf(x)
+    out, out_t = base ** a, float(base) ** at
+    assert isinstance(out, Value) and is_python_float(out.data)
+    assert out.data == float(base) ** x  # the power itself, not exp(x log(base))
+    assert out.data == pytest.approx(out_t.item(), rel=1e-15, abs=0)
+    out.backward()
+    out_t.backward()
+    assert is_python_float(a.grad)
+    assert a.grad == pytest.approx(at.grad.item(), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("base", [0, 0.0, -2.0, np.float64(-1), np.int8(0)])
+def test_rpow_refuses_a_base_that_is_not_positive(base):
+    with pytest.raises(ValueError, match="positive base"):
+        base ** Value(1.5)
+
+
+# the cases that issue 15 found, each as it was reported
+def test_subtracting_a_numpy_uint8_converts_before_negating():
+    out = Value(5.0) - np.uint8(1)  # numpy would negate 1 in uint8 first: 5 + 255
+    assert out.data == (leaf(5.0) - 1).item() == 4.0
+
+
+def test_dividing_by_a_numpy_float32_computes_in_double():
+    assert (Value(1.0) / np.float32(3)).data == (Value(1.0) / Value(np.float32(3))).data == 1 / 3
+
+
+def test_dividing_by_a_numpy_int64_is_not_a_numpy_integer_power():
+    assert (Value(2.0) / np.int64(4)).data == 0.5
+
+
+@pytest.mark.parametrize("zero", [0, 0.0, -0.0, np.float64(0), np.float32(0), np.int64(0), np.uint8(0),
+                                  fractions.Fraction(0)])
+def test_any_zero_divisor_raises_zero_division_error_without_a_warning(zero):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's RuntimeWarning would be an error here
+        with pytest.raises(ZeroDivisionError, match="division by zero"):
+            Value(2.0) / zero
+
+
+def test_a_numpy_scalar_on_the_left_gives_a_value():
+    for x in (np.float64(2), np.float32(2), np.int64(2), np.uint8(2)):
+        for out in (x * Value(3), x + Value(3), x - Value(3), x / Value(3), x ** Value(3)):
+            assert type(out) is Value and is_python_float(out.data)
+
+
+@pytest.mark.parametrize("array", [np.array(2.0), np.array([2.0, 3.0])])
+def test_a_numpy_array_of_any_shape_is_refused_naming_it(array):
+    # a 0-d array too: a Value holds a number, and numpy must not turn `array * Value` into an object array
+    for fn in (Value, lambda a: Value(1.0) * a, lambda a: a * Value(1.0), lambda a: a - Value(1.0),
+               lambda a: Value(1.0) / a, lambda a: Value(1.0) ** a):
+        with pytest.raises(TypeError, match="ndarray"):
+            fn(array)
+
+
+@pytest.mark.parametrize("fn", [lambda: Value(10**400), lambda: Value(1.0) + 10**400, lambda: 10**400 - Value(1.0),
+                                lambda: Value(1.0) * 10**400, lambda: Value(1.0) / 10**400,
+                                lambda: 10**400 / Value(1.0), lambda: Value(1.0) ** 10**400,
+                                lambda: (10**400) ** Value(1.0), lambda: Value(fractions.Fraction(10**400, 3))])
+def test_a_number_beyond_the_float_range_is_an_error_naming_it(fn):
+    with pytest.raises(OverflowError, match=r"^10000000000.*too large for a float") as error:
+        fn()
+    assert len(str(error.value)) < 100  # the number is named, not printed in all its 400 digits
+
+
+def test_two_losses_over_a_shared_node_add_their_gradients_like_torch():
+    x, w = Value(1.5), Value(2.0)
+    h = x * w
+    (h * 2).backward()
+    (h * 3).backward()
+    xt, wt = leaf(1.5), leaf(2.0)
+    ht = xt * wt
+    (ht * 2).backward(retain_graph=True)
+    (ht * 3).backward()
+    assert (x.grad, w.grad) == (xt.grad.item(), wt.grad.item()) == (10.0, 7.5)
+    assert h.grad == 3.0  # an interior node holds the last call's gradient: d(h * 3)/dh
+
+
+def test_backward_twice_gives_leaves_exactly_twice_one_call():
+    x, w = Value(0.7), Value(-1.3)
+    y = ((x * w).tanh() * x + w.exp()).sigmoid() ** 2  # several levels: stale interior grads would compound
+    y.backward()
+    once = (x.grad, w.grad)
+    y.backward()
+    assert (x.grad, w.grad) == (2 * once[0], 2 * once[1])
+
+
+def test_backward_of_a_leaf_accumulates_like_torch():
+    a, at = Value(3.0), leaf(3.0)
+    a.backward()
+    a.backward()
+    at.backward()
+    at.backward()
+    assert a.grad == at.grad.item() == 2.0
+
+
+def test_lecture_manual_backward_walk_gives_its_numbers():
+    # the lecture's first backward: set o.grad, then call each node's _backward() by hand, root first
+    x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
+    b = Value(6.8813735870195432)
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    o = n.tanh()
+    o.grad = 1.0
+    for v in (o, n, b, x1w1x2w2, x2w2, x1w1):
+        v._backward()
+    assert (n.grad, b.grad, x1w1.grad) == pytest.approx((0.5, 0.5, 0.5), rel=1e-9)
+    assert (x1.grad, w1.grad, x2.grad, w2.grad) == pytest.approx((-1.5, 1.0, 0.5, 0.0), rel=1e-9, abs=1e-12)
+
+
+def test_polynomial_at_zero_has_torch_gradient():
+    def poly(x):
+        return sum(c * x**k for k, c in enumerate([3.0, 2.0, 1.0]))  # x**0 at 0 must not divide by zero
+
+    vs, ts, out, out_t = both(poly, 0.0)
+    assert vs[0].grad == ts[0].grad.item() == 2.0
+
+
+@pytest.mark.parametrize("n, expected", [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0), (0.0, 0.0), (1.0, 1.0),
+                                         (1.5, 0.0), (0.5, math.inf), (0.25, math.inf)])
+def test_power_at_zero_has_torch_gradient(n, expected):
+    vs, ts, out, out_t = both(lambda a: a**n, 0.0)
+    assert vs[0].grad == ts[0].grad.item() == expected
+
+
+@pytest.mark.parametrize("x, n", [(1e-200, -1), (-1e-200, -1), (1e-120, -2), (-1e-120, -2), (-1e-100, -3),
+                                  (1e-250, -0.5)])
+def test_power_gradient_overflow_is_signed_inf_like_torch(x, n):
+    vs, ts, out, out_t = both(lambda a: a**n, x)
+    assert math.isinf(vs[0].grad) and vs[0].grad == ts[0].grad.item()
+
+
+def test_reciprocal_of_a_tiny_number_backprops_minus_inf_like_torch():
+    vs, ts, out, out_t = both(lambda a: 1 / a, 1e-200)
+    assert out.data == out_t.item() == 1e200
+    assert vs[0].grad == ts[0].grad.item() == -math.inf
+
+
+def test_number_to_a_value_power_is_the_power_itself():
+    vs, ts, out, out_t = both(lambda a: 2 ** a, 3.0)
+    assert out.data == 8.0  # exp(3 log 2) is 7.999999999999998
+    assert vs[0].grad == pytest.approx(8 * math.log(2), rel=1e-15) == ts[0].grad.item()
+    assert out._op == '2**'
