@@ -37,7 +37,8 @@ def from_torch(seq):
 
     Every hidden Linear must be followed by the same activation (the MLP's act); the last one
     may have any or none (out_act). Floating weights of any dtype become Python floats (float32
-    ones exactly). Anything an MLP cannot represent raises ValueError naming the module.
+    ones exactly). Anything an MLP cannot represent raises ValueError naming the module,
+    subclasses of Linear and of the activations included: they may compute something else.
     """
     torch = import_torch('from_torch')
     if not isinstance(seq, torch.nn.Sequential):

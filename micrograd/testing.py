@@ -122,7 +122,7 @@ def _scalar_output(fn, args, who):
 def _as_list(inputs):
     if isinstance(inputs, (Value, numbers.Real)):
         return [inputs]  # one input, as torch.autograd.gradcheck takes a lone tensor
-    is_vector = getattr(inputs, 'ndim', None) == 1 and type(inputs).__module__ == 'numpy'  # no numpy import
+    is_vector = getattr(inputs, 'ndim', None) == 1  # a 1-d NumPy array, without importing numpy
     if not (isinstance(inputs, (list, tuple)) or is_vector) or len(inputs) == 0:
         raise TypeError(f"inputs must be a Value, a number or a non-empty list, tuple or 1-d NumPy array, "
                         f"got {inputs!r:.60}")
