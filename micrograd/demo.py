@@ -1,11 +1,14 @@
-"""python -m micrograd.demo: train the original's moons classifier (or the lecture's example) and plot it."""
+"""python -m micrograd.demo: train the original's moons classifier, the lecture's example or microgpt on names."""
 import argparse
 import importlib
 import math
 import os
 import random
 import sys
+import tempfile
+import time
 
+from micrograd import gpt
 from micrograd.losses import hinge_loss, l2_penalty, mse_loss
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam
@@ -14,10 +17,18 @@ from micrograd.optim import SGD, Adam
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
 
-# (task, optimizer) -> starting learning rate; moons decays it to a tenth over the run, as the original
+# (task, optimizer) -> starting learning rate; moons decays it to a tenth over the run, as the original,
+# names to 0, as microgpt
 DEFAULT_LR = {('moons', 'sgd'): 1.0, ('moons', 'adam'): 0.05,
-              ('lecture', 'sgd'): 0.1, ('lecture', 'adam'): 0.05}
+              ('lecture', 'sgd'): 0.1, ('lecture', 'adam'): 0.05, ('names', 'adam'): 0.01}
 OPTIMIZERS = {'sgd': SGD, 'adam': Adam}
+# task -> (steps, seed, optimizer) when not given: the original's and microgpt's
+DEFAULTS = {'moons': (100, 1337, 'sgd'), 'lecture': (100, 1337, 'sgd'), 'names': (1000, 42, 'adam')}
+SAMPLES = 20  # names printed after training, as microgpt
+
+
+class Diverged(Exception):
+    """the loss stopped being a finite number"""
 
 
 def moons_loss(model, xs, ys):
@@ -79,24 +90,44 @@ def train(model, optimizer, loss_fn, xs, ys, steps, batch_size=None, rng=None, r
 
 
 class Progress:
-    """one line per step, or on a terminal a single line redrawn in place"""
+    """one line per step, or on a terminal a single line redrawn in place; keeps every loss
+
+    With accuracies (moons, lecture) a line shows the step's accuracy; without (names), how many
+    names a second the training has done so far. A loss that is nan or inf raises Diverged.
+    """
 
     def __init__(self, steps, stream=None):
         self.steps = steps
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
+        self.losses = []
+        self.start = time.perf_counter()
 
-    def __call__(self, k, loss, acc):
+    def __call__(self, k, loss, acc=None):
+        self.losses.append(loss)
+        if not math.isfinite(loss):
+            raise Diverged(f"the loss is {loss} at step {k}")
+        if acc is None:
+            rate = (k + 1) / max(time.perf_counter() - self.start, 1e-9)
+            tail, plain_tail = f"{rate:6.1f} names/s", f"names/s {rate:.1f}"
+        else:
+            tail, plain_tail = f"accuracy {acc:6.1%}", f"accuracy {acc:.1%}"
         if self.tty:
             done = 30 * (k + 1) // self.steps
             bar = '#' * done + '.' * (30 - done)
             self.stream.write(f"\rstep {k + 1:>{len(str(self.steps))}}/{self.steps} [{bar}] "
-                              f"loss {loss:.6f} accuracy {acc:6.1%}")
+                              f"loss {loss:.6f} {tail}")
             if k + 1 == self.steps:
                 self.stream.write('\n')
         else:
-            self.stream.write(f"step {k} loss {loss:.6f} accuracy {acc:.1%}\n")
+            self.stream.write(f"step {k} loss {loss:.6f} {plain_tail}\n")
         self.stream.flush()
+
+    def end_line(self):
+        """finish a line the terminal was redrawing, before a message of its own"""
+        if self.tty and 0 < len(self.losses) < self.steps:
+            self.stream.write('\n')
+            self.stream.flush()
 
 
 def plot_boundary(model, xs, ys, path, h=0.25):
@@ -139,12 +170,25 @@ def plot_losses(losses, path):
 
 
 def main(argv=None):
-    """the command line: train, print progress and the final accuracy, save the plots"""
+    """the command line: train, print progress and the results, save the plots; the exit status"""
     parser = _parser()
     args = parser.parse_args(argv)
     _require('matplotlib', 'matplotlib')  # fail before training, not after it
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        parser.error(f"argument --out: {args.out!r} exists and is not a folder")
+    _resolve_defaults(parser, args)
+    _check_out(parser, args.out)
+    progress = Progress(args.steps)
+    try:
+        if args.task == 'names':
+            return _train_names(args, progress)
+        return _train_classifier(parser, args, progress)
+    except KeyboardInterrupt:
+        progress.end_line()
+        print(f"interrupted after {len(progress.losses)} of {args.steps} steps; nothing saved", file=sys.stderr)
+        return 130
+
+
+def _train_classifier(parser, args, progress):
+    """moons or lecture: train the MLP, print its accuracy, save the loss curve (and moons' boundary)"""
     xs, ys, model, loss_fn, shape = _setup(args.task, args.seed)
     if args.batch_size is not None and args.batch_size > len(xs):
         parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, "
@@ -162,15 +206,17 @@ def main(argv=None):
         batches += ', compiled'
     print(f"{args.task}: {len(xs)} samples, {shape} ({len(model.parameters())} parameters), "
           f"{args.optimizer} for {args.steps} steps, {batches}, seed {args.seed}")
-    losses = train(model, optimizer, loss_fn, xs, ys, args.steps, batch_size=args.batch_size,
-                   rng=random.Random(args.seed), report=Progress(args.steps), step=step)
+    try:
+        losses = train(model, optimizer, loss_fn, xs, ys, args.steps, batch_size=args.batch_size,
+                       rng=random.Random(args.seed), report=progress, step=step)
+    except (Diverged, ArithmeticError) as e:
+        return _diverged(e, progress, args.out, args.task)
 
     scores = [model(x) for x in xs]
     acc = accuracy([s.data for s in scores], ys)
     print(f"final accuracy: {acc:.1%} ({round(acc * len(xs))}/{len(xs)} samples)")
     if args.task == 'lecture':
         print("predictions:", ', '.join(f"{s.data:+.4f}" for s in scores), "targets:", LECTURE_YS)
-    os.makedirs(args.out, exist_ok=True)
     paths = []
     if args.task == 'moons':
         paths.append(os.path.join(args.out, 'moons_boundary.png'))
@@ -180,6 +226,77 @@ def main(argv=None):
     for path in paths:
         print(f"saved {path}")
     return 0
+
+
+def _train_names(args, progress):
+    """microgpt: train the GPT on one name per step, print 20 sampled names, save the loss curve"""
+    names = gpt.load_names()
+    rng = random.Random(args.seed)
+    rng.shuffle(names)  # then the weights, then the samples: one generator, as microgpt's random.seed(42)
+    model = gpt.GPT(rng=rng)
+    lr = args.lr if args.lr is not None else DEFAULT_LR['names', 'adam']
+    optimizer = gpt.adam(model, args.steps, lr)
+    step = gpt.compiled_train_step(model) if args.fast else gpt.train_step
+    print(f"names: {len(names)} names, {model}, adam for {args.steps} steps (lr {lr} decaying to 0), "
+          f"one name per step{', compiled' if args.fast else ''}, seed {args.seed}")
+    start = time.perf_counter()
+    try:
+        losses = gpt.train(model, names, args.steps, optimizer, report=progress, step=step)
+    except (Diverged, ArithmeticError) as e:
+        return _diverged(e, progress, args.out, args.task)
+    seconds = time.perf_counter() - start
+    recorded = f", {step.compiled.recordings} recordings" if args.fast else ""
+    print(f"trained in {seconds:.1f} s ({args.steps / seconds:.1f} names/s{recorded}); "
+          f"final loss {losses[-1]:.4f}")
+    print(f"{SAMPLES} names sampled at temperature 0.5:")
+    for i in range(SAMPLES):
+        print(f"sample {i + 1:2d}: {model.sample(rng)}")
+    path = os.path.join(args.out, 'names_loss.png')
+    plot_losses(losses, path)
+    print(f"saved {path}")
+    return 0
+
+
+def _diverged(error, progress, out, task):
+    """one line saying where training broke, the loss curve of the steps before it; exit status 1"""
+    progress.end_line()
+    if isinstance(error, Diverged):
+        what = str(error)
+    else:
+        what = f"training failed at step {len(progress.losses)} ({error})"
+    print(f"{what}: lower --lr", file=sys.stderr)
+    finite = [x for x in progress.losses if math.isfinite(x)]
+    if finite:  # the boundary of a model with nan weights is no picture: only the loss curve
+        path = os.path.join(out, f'{task}_loss.png')
+        plot_losses(finite, path)
+        print(f"saved {path}")
+    return 1
+
+
+def _resolve_defaults(parser, args):
+    """the task's own steps, seed and optimizer where none was given; refuse what the task can't use"""
+    steps, seed, optimizer = DEFAULTS[args.task]
+    args.steps = steps if args.steps is None else args.steps
+    args.seed = seed if args.seed is None else args.seed
+    args.optimizer = optimizer if args.optimizer is None else args.optimizer
+    if args.task == 'names':
+        if args.optimizer != 'adam':
+            parser.error(f"argument --optimizer: the names task trains with adam (microgpt's), "
+                         f"got {args.optimizer}")
+        if args.batch_size is not None:
+            parser.error("argument --batch-size: the names task trains on one name per step")
+
+
+def _check_out(parser, out):
+    """make --out and write a file into it now, so a bad folder fails before training, not after it"""
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"argument --out: {out!r} exists and is not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        parser.error(f"argument --out: can't write to {out!r}: {e.strerror or e}")
 
 
 def _setup(task, seed):
@@ -237,24 +354,29 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog='micrograd-demo',
         description="Train the original micrograd moons classifier (2 -> 16 -> 16 -> 1 MLP, SVM hinge loss "
-                    "+ L2, SGD) or the lecture's 4-sample tanh network, then save the plots as PNG files.")
-    parser.add_argument('--task', choices=['moons', 'lecture'], default='moons',
+                    "+ L2, SGD), the lecture's 4-sample tanh network, or microgpt's GPT on 32,033 names "
+                    "(then print 20 new names), and save the plots as PNG files.")
+    parser.add_argument('--task', choices=['moons', 'lecture', 'names'], default='moons',
                         help="moons: the original demo (default); lecture: 4 samples, MLP(3, [4, 4, 1]) "
-                             "of tanh neurons, squared-error loss")
-    parser.add_argument('--steps', type=_positive_int, default=100, help="training steps (default 100)")
-    parser.add_argument('--seed', type=_seed, default=1337,
-                        help="seeds the data, the weights and the batches (default 1337, the original's)")
-    parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='sgd', help="default sgd")
+                             "of tanh neurons, squared-error loss; names: microgpt, a 4,192-parameter "
+                             "GPT trained on one name per step")
+    parser.add_argument('--steps', type=_positive_int, default=None,
+                        help="training steps (default 100; names: 1000)")
+    parser.add_argument('--seed', type=_seed, default=None,
+                        help="seeds the data, the weights and the batches (default 1337, the original's; "
+                             "names: 42, microgpt's)")
+    parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default=None,
+                        help="default sgd; names: adam, the only one it takes")
     parser.add_argument('--lr', type=_positive_float, default=None,
                         help="starting learning rate; moons decays it linearly to a tenth by the last "
-                             "step (default: moons 1.0 with sgd, 0.05 with adam; lecture, kept constant: "
-                             "0.1 with sgd, 0.05 with adam)")
+                             "step, names to 0 (default: moons 1.0 with sgd, 0.05 with adam; lecture, kept "
+                             "constant: 0.1 with sgd, 0.05 with adam; names 0.01)")
     parser.add_argument('--batch-size', type=_positive_int, default=None,
                         help="train each step on this many random samples (default: all of them)")
     parser.add_argument('--out', default='out', help="folder for the PNG files (default ./out)")
     parser.add_argument('--fast', action='store_true',
-                        help="record the training step once and replay it with numpy "
-                             "(micrograd.compile): the same numbers, many times faster")
+                        help="record the training step once (names: once per name length) and replay "
+                             "it with numpy (micrograd.compile): the same numbers, many times faster")
     return parser
 
 

@@ -205,6 +205,24 @@ def train_step(model, optimizer, tokens):
     return loss.data
 
 
+def compiled_train_step(model):
+    """a train_step that replays recordings of model.loss (micrograd.compile, numpy): one per name
+    length, made on the first name of that length; the same losses and gradients, bit for bit"""
+    from micrograd.compile import compile
+
+    replay = compile(model.loss, model)
+
+    def step(model_, optimizer, tokens):
+        if model_ is not model:
+            raise ValueError("this compiled step trains the model it was made for, not another")
+        optimizer.zero_grad()
+        loss = replay(tokens)  # the numbers of model.loss(tokens) and its backward()
+        optimizer.step()
+        return loss
+    step.compiled = replay
+    return step
+
+
 def train(model, names, steps, optimizer=None, report=None, step=train_step):
     """steps of step() on one name each, names[k % len(names)], as microgpt; returns every step's loss"""
     optimizer = optimizer or adam(model, steps)

@@ -1,6 +1,8 @@
 import io
+import math
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -9,7 +11,7 @@ import pytest
 import torch
 from sklearn.datasets import make_moons
 
-from micrograd.demo import Progress, main, moons_loss, train
+from micrograd.demo import Diverged, Progress, main, moons_loss, train
 from micrograd.nn import MLP
 from micrograd.optim import SGD
 
@@ -225,3 +227,110 @@ def test_fast_trains_exactly_as_eager(tmp_path, capsys, extra):
     lines = re.compile(r'^(step \d+ loss .*|final accuracy: .*|predictions: .*)$', re.M)
     assert len(lines.findall(eager)) >= 6
     assert lines.findall(fast) == lines.findall(eager)
+
+
+SAMPLE_LINE = re.compile(r'^sample +(\d+): ([a-z]*)$', re.M)
+
+
+def test_cli_trains_names_prints_20_names_and_saves_the_loss_curve(tmp_path):
+    result = run_demo('--task', 'names', '--steps', '3', '--out', 'plots', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert 'GPT(vocab 27, n_layer=1, n_embd=16, n_head=4, block_size=16, 4192 parameters)' in result.stdout
+    assert 'adam for 3 steps (lr 0.01 decaying to 0)' in result.stdout
+    steps = re.findall(r'^step (\d+) loss ([\d.]+) names/s [\d.]+$', result.stdout, re.M)
+    assert [k for k, _ in steps] == ['0', '1', '2']
+    # an untrained model of 27 tokens: about log(27) = 3.2958 per token
+    assert all(abs(float(loss) - math.log(27)) < 0.5 for _, loss in steps)
+    samples = SAMPLE_LINE.findall(result.stdout)
+    assert [int(i) for i, _ in samples] == list(range(1, 21))
+    assert all(len(name) <= 16 for _, name in samples)
+    paths = saved_paths(result.stdout, tmp_path)
+    assert [os.path.relpath(p, tmp_path) for p in paths] == [os.path.join('plots', 'names_loss.png')]
+    assert_valid_png(paths[0], 600, 400)
+
+
+def test_names_fast_trains_and_samples_exactly_as_eager(tmp_path, capsys):
+    args = ['--task', 'names', '--steps', '4', '--seed', '3', '--out', str(tmp_path)]
+    assert main(args) == 0
+    eager = capsys.readouterr().out
+    assert main(args + ['--fast']) == 0
+    fast = capsys.readouterr().out
+    lines = re.compile(r'^(step \d+ loss [\d.]+|sample +\d+: .*)', re.M)
+    assert len(lines.findall(eager)) == 24
+    assert lines.findall(fast) == lines.findall(eager)
+    assert re.search(r'\(\d+\.\d names/s, [1-4] recordings\)', fast)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (['--task', 'names', '--optimizer', 'sgd'], "argument --optimizer: the names task trains with adam"),
+    (['--task', 'names', '--batch-size', '4'], "argument --batch-size: the names task trains on one name"),
+])
+def test_names_refuses_what_it_cannot_use(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_out_that_cannot_be_written_fails_before_training(tmp_path, capsys):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    with pytest.raises(SystemExit) as info:
+        main(['--task', 'names', '--out', str(blocker / 'plots')])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"argument --out: can't write to {str(blocker / 'plots')!r}: Not a directory" in captured.err
+    assert captured.out == ''  # no training started
+
+
+def test_out_is_created_and_left_empty_before_training(tmp_path):
+    out = tmp_path / 'new' / 'plots'
+    result = run_demo('--task', 'lecture', '--steps', '1', '--out', str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == ['lecture_loss.png']  # the write probe leaves nothing behind
+
+
+@pytest.mark.parametrize("task", ['names', 'moons'])
+def test_a_diverging_run_says_so_in_one_line_and_exits_1(task, tmp_path):
+    result = run_demo('--task', task, '--lr', '1e300', '--steps', '20', '--out', 'plots', cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.fullmatch(r'the loss is (nan|inf) at step (\d+): lower --lr\n', result.stderr), result.stderr
+    k = int(re.search(r'at step (\d+)', result.stderr).group(1))
+    assert k >= 1
+    # the steps before it were printed and their loss curve saved; no accuracy, no samples
+    assert len(re.findall(r'^step \d+ loss [\d.]+ ', result.stdout, re.M)) == k
+    assert saved_paths(result.stdout, tmp_path) == [os.path.join(tmp_path, 'plots', f'{task}_loss.png')]
+    assert_valid_png(os.path.join(tmp_path, 'plots', f'{task}_loss.png'), 600, 400)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get('PYTHONPATH')])))
+    proc = subprocess.Popen([sys.executable, '-m', 'micrograd.demo', '--task', 'names', '--out', 'plots'],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:  # wait until training runs
+            if line.startswith('step 0 '):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert re.fullmatch(r'interrupted after \d+ of 1000 steps; nothing saved\n', err), err
+    assert os.listdir(tmp_path / 'plots') == []
+
+
+def test_progress_for_names_shows_names_per_second():
+    stream = FakeTerminal()
+    progress = Progress(2, stream)
+    progress(0, 3.3)
+    progress(1, 3.1)
+    assert progress.losses == [3.3, 3.1]
+    assert re.search(r'step 2/2 \[#{30}\] loss 3\.100000 +[\d.]+ names/s\n$', stream.getvalue())
+
+
+def test_progress_raises_on_a_loss_that_is_not_finite():
+    progress = Progress(5, io.StringIO())
+    progress(0, 1.0, 0.5)
+    with pytest.raises(Diverged, match="the loss is inf at step 1"):
+        progress(1, math.inf, 0.5)
