@@ -120,7 +120,9 @@ class MLP(Module):
 
     def __init__(self, nin, nouts, act='relu', out_act=None, rng=None):
         nin, nouts = as_size(nin, 'nin'), _as_sizes(nouts)
-        if out_act is not None and not (isinstance(out_act, str) and out_act in ACTIVATIONS):  # act: Neuron checks
+        if not (isinstance(act, str) and act in ACTIVATIONS):  # checked here too: one layer never uses it
+            raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
+        if out_act is not None and not (isinstance(out_act, str) and out_act in ACTIVATIONS):
             raise ValueError(f"out_act must be None (a linear last layer) or one of {sorted(ACTIVATIONS)}, "
                              f"got {out_act!r}")
         rng = as_rng(rng)

@@ -182,9 +182,10 @@ def test_out_act_other_than_none_or_an_activation_name_is_refused(out_act):
 
 
 @pytest.mark.parametrize("act", [None, False, 'linear', ['relu']])
-def test_act_other_than_an_activation_name_is_refused(act):
-    with pytest.raises(ValueError, match="act must be one of"):
-        MLP(2, [3, 1], act=act)
+@pytest.mark.parametrize("nouts, out_act", [([3, 1], None), ([1], 'tanh')])  # one layer never uses act
+def test_act_other_than_an_activation_name_is_refused(act, nouts, out_act):
+    with pytest.raises(ValueError, match=r"^act must be one of \['relu', 'sigmoid', 'tanh'\], got "):
+        MLP(2, nouts, act=act, out_act=out_act)
 
 
 @pytest.mark.parametrize("nouts", [
