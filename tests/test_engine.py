@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from micrograd.engine import Value
+from micrograd.engine import Value, amax, select, topological_order
 
 
 def leaf(x):
@@ -316,7 +316,6 @@ def test_gradients_are_bitwise_equal_across_processes():
 
 
 def test_backward_visits_each_node_once_children_first():
-    from micrograd.engine import topological_order
     a, b = Value(1.0), Value(2.0)
     c = a * b
     d = c + a
@@ -605,3 +604,151 @@ def test_number_to_a_value_power_is_the_power_itself():
     assert out.data == 8.0  # exp(3 log 2) is 7.999999999999998
     assert vs[0].grad == pytest.approx(8 * math.log(2), rel=1e-15) == ts[0].grad.item()
     assert out._op == '2**'
+
+
+# backward as torch does it: each call adds this call's gradient to the leaves, interior grads start at 0
+def softplus(a):
+    # torch's own softplus is linear above its threshold 20; log(e^x + e^0) is the exact function
+    return a.softplus() if isinstance(a, Value) else torch.logaddexp(a, torch.zeros((), dtype=torch.float64))
+
+
+def amax_of(*xs):
+    return amax(xs) if isinstance(xs[0], Value) else torch.stack(xs).amax()
+
+
+def select_of(xs, i):
+    return select(xs, i) if isinstance(xs[0], Value) else torch.stack(xs)[i]
+
+
+def select_by_first(a, b):
+    """one of a, b, a * b, chosen by a's number: an index the data picks, as a token id"""
+    number = a.data if isinstance(a, Value) else a.item()
+    return select_of([a, b, a * b], int(abs(number)) % 3)
+
+
+_UNARY_ALL = _UNARY_SAFE + [lambda a: a.abs(), softplus, lambda a: a.relu()]
+_BINARY_ALL = _BINARY_SAFE + [amax_of, select_by_first]
+
+
+def build(leaves, steps):
+    """the program's nodes, over every op: the same steps give the same graph on Values and on tensors"""
+    nodes = list(leaves)
+    for is_binary, op, i, j in steps:
+        if is_binary:
+            nodes.append(_BINARY_ALL[op % len(_BINARY_ALL)](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+        else:
+            nodes.append(_UNARY_ALL[op % len(_UNARY_ALL)](nodes[i % len(nodes)]))
+    return nodes[len(leaves):]
+
+
+@given(programs(), st.integers(0, 99))
+def test_repeated_and_multi_loss_backward_match_torch_retain_graph(program, pick):
+    xs, steps = program
+    vs, ts = [Value(x) for x in xs], [leaf(x) for x in xs]
+    nodes, nodes_t = build(vs, steps), build(ts, steps)
+    first, first_t = sum(nodes, nodes[-1] * 0.0), sum(nodes_t, nodes_t[-1] * 0.0)
+    k = pick % len(nodes)
+    second, second_t = nodes[k] * nodes[-1] + 1, nodes_t[k] * nodes_t[-1] + 1  # shares part of first's graph
+    first.backward()
+    first.backward()
+    second.backward()
+    first_t.backward(retain_graph=True)
+    first_t.backward(retain_graph=True)
+    second_t.backward(retain_graph=True)
+    # up to 25 ops deep, as test_random_graph_matches_torch: a few hundred ulps
+    for v, t in zip(vs, ts):
+        assert v.grad == pytest.approx(0.0 if t.grad is None else t.grad.item(), rel=1e-10, abs=1e-12)
+    # an interior node of the last loss's graph holds that loss's gradient only
+    in_second = set(topological_order(second))
+    pairs = [(v, t) for v, t in zip(nodes, nodes_t) if v in in_second and t.requires_grad]
+    grads_t = torch.autograd.grad(second_t, [t for _, t in pairs], allow_unused=True)
+    for (v, _), g in zip(pairs, grads_t):
+        assert v.grad == pytest.approx(0.0 if g is None else g.item(), rel=1e-10, abs=1e-12)
+
+
+# the ops stable code needs without reading .data in Python: abs, softplus, amax, select
+@pytest.mark.parametrize("x", [-2.5, -0.3, 0.0, 0.7, 4.0])
+def test_abs_matches_torch_with_zero_gradient_at_the_kink(x):
+    vs, ts, out, out_t = both(lambda a: (a * 1.5).abs() * a, x)
+    assert_matches(vs, ts, out, out_t)
+    assert abs(Value(x)).data == abs(x) and Value(x).abs()._op == 'abs'
+
+
+def test_abs_gradient_at_zero_is_zero_as_in_torch():
+    vs, ts, out, out_t = both(lambda a: a.abs(), 0.0)
+    assert vs[0].grad == ts[0].grad.item() == 0.0
+
+
+@pytest.mark.parametrize("x", [-1000.0, -50.0, -19.5, -1.0, 0.0, 0.3, 5.0, 19.5, 20.5, 50.0, 1000.0])
+def test_softplus_matches_torch_logaddexp_everywhere(x):
+    vs, ts, out, out_t = both(softplus, x)
+    assert_matches(vs, ts, out, out_t)
+    assert out._op == 'softplus'
+
+
+@pytest.mark.parametrize("x", [-19.5, -3.0, 0.0, 0.3, 5.0, 19.5])
+def test_softplus_matches_torch_softplus_below_its_threshold(x):
+    # torch.nn.functional.softplus returns x itself above threshold=20; below it, the same function
+    vs, ts, out, out_t = both(lambda a: a.softplus() if isinstance(a, Value) else torch.nn.functional.softplus(a), x)
+    assert_matches(vs, ts, out, out_t)
+
+
+@pytest.mark.parametrize("x", [-1000.0, 1000.0])
+def test_softplus_does_not_overflow(x):
+    a = Value(x)
+    y = a.softplus()
+    y.backward()
+    assert (y.data, a.grad) == (max(x, 0.0), 1.0 if x > 0 else 0.0)
+
+
+@pytest.mark.parametrize("xs", [[0.3, -1.2, 2.5], [2.0, 2.0, -1.0], [1.0, 1.0, 1.0], [-4.0], [0.5, -0.5, 0.5, 0.1]])
+def test_amax_matches_torch_amax_and_splits_ties_evenly(xs):
+    vs, ts = [Value(x) for x in xs], [leaf(x) for x in xs]
+    out, out_t = amax(vs) * 3, torch.stack(ts).amax() * 3
+    out.backward()
+    out_t.backward()
+    assert_matches(vs, ts, out, out_t)
+    assert out._prev[0]._op == 'max'
+
+
+def test_amax_accepts_numbers_and_refuses_an_empty_list():
+    assert amax([1, np.float32(2.5), Value(-1.0)]).data == 2.5
+    with pytest.raises(ValueError, match="amax needs at least one value"):
+        amax([])
+
+
+def test_logsumexp_shifted_by_amax_matches_torch_without_detaching():
+    # the stable form: the shift's gradient cancels, so amax needs no detach
+    def logsumexp(*xs):
+        if isinstance(xs[0], Value):
+            m = amax(xs)
+            return m + sum((x - m).exp() for x in xs).log()
+        return torch.logsumexp(torch.stack(xs), dim=0)
+
+    assert_matches(*both(logsumexp, 800.0, 799.0, -3.0, 800.0))
+
+
+@pytest.mark.parametrize("index", [0, 2, np.int64(1), 2.0])
+def test_select_gives_gradient_to_the_chosen_value_only(index):
+    xs = [0.5, -1.5, 2.0]
+    vs, ts = [Value(x) for x in xs], [leaf(x) for x in xs]
+    for i in (index, Value(index)):  # the index as a number or as a Value holding it (a token id)
+        out, out_t = select(vs, i) * 2, torch.stack(ts)[int(index)] * 2
+        out.backward()
+        out_t.backward()
+        assert_matches(vs, ts, out, out_t)  # leaves accumulate: both calls, on both sides
+        if isinstance(i, Value):
+            assert i.grad == 0.0  # a position, not a quantity
+    assert select(vs, index)._op == 'select'
+
+
+@pytest.mark.parametrize("index, shown", [(3, "3"), (-1, "-1"), (1.5, "1.5"), (float('nan'), "nan"),
+                                          (Value(7.0), "7"), (Value(0.25), "0.25")])
+def test_select_refuses_an_index_out_of_range_or_not_an_integer_naming_it(index, shown):
+    with pytest.raises(IndexError, match=rf"index in 0\.\.2, got {shown}$"):
+        select([Value(1.0), Value(2.0), Value(3.0)], index)
+
+
+def test_select_refuses_an_empty_list():
+    with pytest.raises(ValueError, match="select needs at least one value"):
+        select([], 0)
