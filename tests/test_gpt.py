@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from micrograd.engine import Value
-from micrograd.gpt import CHARS, GPT, adam, attention, load_names, rmsnorm, softmax, train
+from micrograd.gpt import CHARS, GPT, adam, compiled_train_step, attention, load_names, rmsnorm, softmax, train
 from micrograd.nn import Module
 
 
@@ -149,7 +149,18 @@ def reference_training(names, steps, rng):
             p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
             p.grad = 0
         losses.append(loss.data)
-    return losses, params
+
+    def sample(temperature=0.5):
+        keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
+        token_id, name = bos, []
+        for pos in range(block_size):
+            probs = softmax_([logit / temperature for logit in gpt(token_id, pos, keys, values)])
+            token_id = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]
+            if token_id == bos:
+                break
+            name.append(uchars[token_id])
+        return ''.join(name)
+    return losses, params, sample
 
 
 def shuffled_names(seed=42):
@@ -190,7 +201,7 @@ def test_weights_are_drawn_in_the_published_order():
 
 def test_training_losses_match_the_published_algorithm():
     names, rng = shuffled_names()
-    want, want_params = reference_training(names, 20, rng)
+    want, want_params, _ = reference_training(names, 20, rng)
     names, rng = shuffled_names()
     model = GPT(rng=rng)
     got = train(model, names, 20, adam(model, 20))
@@ -200,6 +211,27 @@ def test_training_losses_match_the_published_algorithm():
     assert got == pytest.approx(want, rel=1e-12)
     assert [p.data for p in model.parameters()] == pytest.approx([p.data for p in want_params],
                                                                  rel=1e-10, abs=1e-13)
+
+
+def test_sampled_names_match_the_published_sampling():
+    names, rng = shuffled_names()
+    _, _, sample = reference_training(names, 3, rng)
+    want = [sample() for _ in range(5)]
+    names, rng = shuffled_names()
+    model = GPT(rng=rng)
+    train(model, names, 3, adam(model, 3))
+    assert [model.sample(rng) for _ in range(5)] == want  # one generator: shuffle, weights, samples
+
+
+def test_compiled_training_gives_eager_losses_and_weights_bit_for_bit():
+    names = ['ava', 'mia', 'olivia', 'zoe', 'ava', 'isabella', 'mia', 'x', 'olivia', 'zoe'] * 2
+    eager, fast = GPT(rng=5), GPT(rng=5)
+    want = train(eager, names, 20, adam(eager, 20))
+    step = compiled_train_step(fast)
+    got = train(fast, names, 20, adam(fast, 20), step=step)
+    assert got == want
+    assert [p.data for p in fast.parameters()] == [p.data for p in eager.parameters()]
+    assert step.compiled.recordings == 4  # one per name length: 1, 3, 6 and 8 characters
 
 
 @pytest.mark.parametrize("n", [1, 5, 27])
