@@ -10,7 +10,9 @@ step) runs on three tiny Value classes that differ only in how a node stores its
 
 Everything else is the same: __slots__, a tuple of children, one iterative topological walk.
 Each design runs in fresh processes (interleaved, so a busy machine slows all alike), with the
-collector on as Python ships it, and once more with it off. gc.callbacks time every collection.
+collector on as Python ships it, and once more with it off. Times are the process's CPU time
+(time.process_time), so other processes on a shared machine don't count; gc.callbacks time every
+collection the same way.
 Usage: python benchmarks/bench_closures.py [--procs 3] [--steps 5]
 """
 import argparse
@@ -183,8 +185,8 @@ class SharedValue:
 DESIGNS = {'cycle': CycleValue, 'no-cycle': NoCycleValue, 'shared': SharedValue}
 
 
-def train_step(V, model, params, X, y, k):
-    """the demo's step: forward over all points, hinge loss + L2, backward, SGD; the graph dies on return"""
+def demo_loss(V, model, params, X, y):
+    """the demo's loss over all points: mean hinge loss plus ALPHA times the sum of squared parameters"""
     scores = []
     for row in X:
         x = [V(v) for v in row]
@@ -194,7 +196,12 @@ def train_step(V, model, params, X, y, k):
                 x = [v.relu() for v in x]
         scores.append(x[0])
     losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
-    loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+    return sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+
+
+def train_step(V, model, params, X, y, k):
+    """the demo's step: loss, backward, SGD; the graph dies on return"""
+    loss = demo_loss(V, model, params, X, y)
     for p in params:
         p.grad = 0.0
     loss.backward()
@@ -215,23 +222,33 @@ def worker(design, steps, collector):
 
     def on_gc(phase, info):
         if phase == 'start':
-            started[0] = time.perf_counter()
+            started[0] = time.process_time()
         else:
-            in_gc[0] += time.perf_counter() - started[0]
+            in_gc[0] += time.process_time() - started[0]
             runs[info['generation']] += 1
 
     train_step(V, model, params, X, y, 0)
+    gc.collect()
+    gc.disable()  # count the objects one graph adds for the collector to track, nothing freed meanwhile
+    tracked = len(gc.get_objects())
+    loss = demo_loss(V, model, params, X, y)
+    tracked = len(gc.get_objects()) - tracked
+    nodes = len(_walk(loss))
+    del loss
+    if collector:
+        gc.enable()
     gc.callbacks.append(on_gc)
     times, gc_times, losses = [], [], []
     for k in range(1, steps + 1):
         before = in_gc[0]
-        t = time.perf_counter()
+        t = time.process_time()
         losses.append(train_step(V, model, params, X, y, k))
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
         gc_times.append(in_gc[0] - before)
     gc.callbacks.remove(on_gc)
     print(json.dumps({'design': design, 'collector': collector, 'times': times, 'gc_times': gc_times,
                       'runs': {g: n / steps for g, n in runs.items()}, 'losses': losses,
+                      'nodes': nodes, 'tracked_per_node': tracked / nodes,
                       'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -261,16 +278,18 @@ def report(results):
         return statistics.median(t for r in results[design, collector] for t in r[key]) * 1000
 
     ref = med('times', 'shared', 'on')
-    print(f"moons step, MLP(2, [16, 16, 1]), 100 points; medians over processes x steps; Python "
-          f"{sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
+    nodes = results['shared', 'on'][0]['nodes']
+    print(f"moons step, MLP(2, [16, 16, 1]), 100 points, {nodes} nodes; CPU ms, medians over processes x "
+          f"steps; Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
     print(f"{'design':<10} {'step ms':>8} {'ratio':>6} {'in gc ms':>9} {'gc off ms':>10} {'ratio':>6} "
-          f"{'gen0/step':>9} {'gen1':>6} {'gen2':>6} {'max rss MB':>10}")
+          f"{'gen0/step':>9} {'gen1':>6} {'gen2':>6} {'objects/node':>12} {'max rss MB':>10}")
     for design in DESIGNS:
         on, off = med('times', design, 'on'), med('times', design, 'off')
         runs = {g: statistics.median(r['runs'][str(g)] for r in results[design, 'on']) for g in range(3)}
         rss = statistics.median(r['max_rss_mb'] for r in results[design, 'on'])
         print(f"{design:<10} {on:8.1f} {on / ref:6.2f} {med('gc_times', design, 'on'):9.1f} {off:10.1f} "
-              f"{off / med('times', 'shared', 'off'):6.2f} {runs[0]:9.1f} {runs[1]:6.1f} {runs[2]:6.1f} {rss:10.0f}")
+              f"{off / med('times', 'shared', 'off'):6.2f} {runs[0]:9.1f} {runs[1]:6.1f} {runs[2]:6.1f} "
+              f"{results[design, 'on'][0]['tracked_per_node']:12.2f} {rss:10.0f}")
 
 
 if __name__ == '__main__':
