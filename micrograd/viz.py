@@ -144,16 +144,11 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
     index = {v: i for i, v in enumerate(nodes)}
     params = _parameters(nodes, index, params)
     names = [v.label if v.label else f'#{i}' for i, v in enumerate(nodes)]
-    parents = [[] for _ in nodes]  # the values made from each, once each, in graph order
-    for child, v in edges:
-        if index[v] not in parents[index[child]]:
-            parents[index[child]].append(index[v])
-    replayed = _replay(nodes, [v.data for v in nodes])
-    engine_made = [bool(v._prev) and r is not None and _same_op(v, r)
-                   for v, r in zip(nodes, replayed or [None] * len(nodes))]
+    engine_made = [_made_by_engine(v) for v in nodes]
     steps, grads = _record_backward(nodes, index, names, engine_made)
     forward = [{'phase': 'forward', 'node': i, 'text': _forward_text(v, names, index)}
                for i, v in enumerate(nodes)]
+    parents = _parents(nodes, edges, index)
     data = {
         'root': names[-1],
         'nodes': [_node_entry(v, i, names, index, params, grads[i], parents[i]) for i, v in enumerate(nodes)],
@@ -311,13 +306,29 @@ def _replay(nodes, leaf_data):
     return [made[v] for v in nodes]
 
 
-def _same_op(v, replayed):
-    # made by the engine's op: the same number and the same backward function
-    return _same_number(v.data, replayed.data) and v._grad_fn is replayed._grad_fn
+def _made_by_engine(v):
+    """whether the engine's op of v's name, on v's children, gives v's number and backward function:
+    only then may the page explain v's gradient by that op's formula, and the nudge recompute v"""
+    if not v._prev:
+        return False
+    try:
+        again = _replay_op(v._op, v._prev)
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        return False
+    return again is not None and _same_number(v.data, again.data) and v._grad_fn is again._grad_fn
 
 
 def _same_number(a, b):
     return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _parents(nodes, edges, index):
+    """for each value, the values made from it, each once, in graph order"""
+    parents = [[] for _ in nodes]
+    for child, v in edges:
+        if index[v] not in parents[index[child]]:
+            parents[index[child]].append(index[v])
+    return parents
 
 
 def _node_entry(v, i, names, index, params, grad, parents):

@@ -273,6 +273,8 @@ def test_custom_op_shows_its_name_and_numbers():
     assert logaddexp_step['terms'][0] == f"logaddexp: {short(expected_a)} \u2192 a"
     assert final_grads(data)[0] == repr(expected_a)
     assert [e['op'] for e in data['nodes']] == ['', '', 'logaddexp', '', '*']
+    # the engine's own ops in the same graph are still explained by their formula
+    assert data['steps'][-2]['terms'][0] == f"*: grad \u00d7 other.data = 1.0 \u00d7 2.0 = 2.0 \u2192 #2"
     assert data['nudge'] == {'available': False, 'reason': "the engine cannot recompute the op 'logaddexp'"}
 
 
@@ -287,6 +289,15 @@ def test_a_custom_op_reusing_an_engine_name_is_not_explained_by_its_formula():
     assert data['steps'][-1]['terms'] == ["tanh: 2.0 \u2192 a"]
     assert final_grads(data)[0] == repr(2.0)
     assert not data['nudge']['available']
+
+
+def test_nan_and_inf_show_as_such():
+    a = Value(math.inf, label='a')
+    y = (a * 0.0).tanh()  # inf * 0 is nan, and nan flows on
+    data = embedded(explore(y))
+    assert [(e['data'], e['grad']) for e in data['nodes']] == [('inf', 'nan'), ('0.0', 'nan'), ('nan', 'nan'),
+                                                               ('nan', '1.0')]
+    assert data['nodes'][2]['data_full'] == 'nan'
 
 
 def test_a_leaf_alone():
