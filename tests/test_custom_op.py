@@ -163,3 +163,45 @@ def test_assert_matches_torch_catches_a_wrong_custom_op(wrong_op):
     with pytest.raises(AssertionError, match="gradient of input 0 differs"):
         assert_matches_torch(lambda x: x * wrong_op(x), [0.6],
                              torch_fn=lambda x: x * torch.nn.functional.softplus(x))
+
+
+# backward() runs a closure assigned the lecture's way like any built-in op, call after call
+
+def test_custom_op_backward_twice_gives_leaves_exactly_twice_like_torch():
+    def f(x, y):
+        return logaddexp(softplus(x * y) * x, (y - 1).tanh()) ** 2
+
+    def f_torch(x, y):
+        return torch.logaddexp(torch.nn.functional.softplus(x * y) * x, (y - 1).tanh()) ** 2
+
+    x, y, xt, yt = Value(0.8), Value(-1.3), leaf(0.8), leaf(-1.3)
+    out, out_t = f(x, y), f_torch(xt, yt)
+    out.backward()
+    once = (x.grad, y.grad)
+    out.backward()
+    out_t.backward(retain_graph=True)
+    out_t.backward()
+    assert (x.grad, y.grad) == (2 * once[0], 2 * once[1])
+    assert x.grad == pytest.approx(xt.grad.item(), rel=1e-12, abs=1e-15)
+    assert y.grad == pytest.approx(yt.grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_two_losses_over_a_custom_op_add_their_gradients_like_torch():
+    x, xt = Value(0.4), leaf(0.4)
+    h, ht = softplus(x * 3), torch.nn.functional.softplus(xt * 3)
+    (h * 2).backward()
+    (h.tanh()).backward()
+    (ht * 2).backward(retain_graph=True)
+    (ht.tanh()).backward()
+    assert x.grad == pytest.approx(xt.grad.item(), rel=1e-12, abs=1e-15)
+    assert h.grad == pytest.approx(1 - math.tanh(h.data) ** 2, rel=1e-12)  # the last call's gradient only
+
+
+def test_custom_op_matches_the_built_in_softplus():
+    for x in (-30.0, -0.3, 0.0, 2.5, 800.0):
+        a, b = Value(x), Value(x)
+        y, z = softplus(a) * a, b.softplus() * b
+        y.backward()
+        z.backward()
+        assert y.data == z.data
+        assert a.grad == pytest.approx(b.grad, rel=1e-15, abs=1e-300)  # sigmoid written two ways
