@@ -569,3 +569,21 @@ def test_page_loads_offline_without_console_errors_and_a_screenshot(open_page, t
     assert png[:8] == b'\x89PNG\r\n\x1a\n'
     if os.environ.get('MICROGRAD_EXPLORER_SCREENSHOT'):  # how docs/images/explorer.png is made
         shutil.copy(tmp_path / 'explorer.png', os.environ['MICROGRAD_EXPLORER_SCREENSHOT'])
+
+
+@needs_chromium
+def test_the_notebook_frame_runs_the_page(browser):
+    v = lecture_neuron()
+    page = browser.new_page()
+    problems = []
+    page.on('console', lambda m: problems.append(m.text) if m.type == 'error' else None)
+    page.route('**/*', lambda route: route.abort())  # nothing to fetch: the page is in srcdoc
+    try:
+        page.set_content(explore(v['o'])._repr_html_())  # what Jupyter puts in the output cell
+        frame = page.frame_locator('iframe')
+        frame.locator('#end').click()
+        assert frame.locator('#status').text_content() == 'backward pass done'
+        assert frame.locator('.value[data-name="x1"] .grad').text_content() == '\u22121.5'
+        assert problems == []
+    finally:
+        page.close()
