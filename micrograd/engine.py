@@ -210,10 +210,7 @@ def select(values, index):
     """
     values = _as_values(values, 'select')
     index = index if isinstance(index, Value) else Value(index)
-    i = index.data
-    if not (i.is_integer() and 0 <= i < len(values)):
-        raise IndexError(f"select needs an integer index in 0..{len(values) - 1}, got {i:g}")
-    out = Value(values[int(i)].data, (*values, index), 'select')
+    out = Value(values[_as_index(index.data, len(values))].data, (*values, index), 'select')
     out._grad_fn = _select_backward
     return out
 
@@ -279,6 +276,12 @@ def _as_values(values, op):
     if not values:
         raise ValueError(f"{op} needs at least one value")
     return values
+
+
+def _as_index(i, n):
+    if not (i.is_integer() and 0 <= i < n):
+        raise IndexError(f"select needs an integer index in 0..{n - 1}, got {i:g}")
+    return int(i)
 
 
 def _as_exponent(n):
