@@ -28,9 +28,8 @@ fn returns or raises. Other threads reading .data meanwhile get their numbers, a
 """
 import collections
 import dataclasses
-import math
+import itertools
 import operator
-import os
 import sys
 import threading
 
@@ -113,8 +112,6 @@ class Compiled:
 # --- recording: one eager run of fn, watched, and its graph as a tape -----------------------------
 
 _DATA = Value.__dict__['data']       # the slot descriptor of Value.data
-_ENGINE = engine.__file__
-_LIBRARY = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class _Watch:
@@ -129,17 +126,19 @@ class _Watch:
         self.thread = threading.get_ident()
         self.error = None     # the first refusal, raised again if fn catches it
 
-    def __get__(self, v, owner=None):
-        if v is None:
-            return self
-        caller = sys._getframe(1)
-        if caller.f_code.co_filename != _ENGINE and threading.get_ident() == self.thread:
-            self._check(v, caller)
-        return _DATA.__get__(v)
+    def __get__(self, v, owner=None, _caller=sys._getframe, _engine=vars(engine), _data=_DATA.__get__):
+        # the hot path of a recording: every op reads its operands' numbers through here. Defaults
+        # bind the globals, so an engine read costs a frame lookup and one identity test
+        if _caller(1).f_globals is not _engine and v is not None:
+            self._check(v, _caller(1))
+        return _data(v) if v is not None else self
 
     def _check(self, v, caller):
+        if threading.get_ident() != self.thread:
+            return   # another thread's read: not fn's
         what = self._origin(v)
-        if what is None or what == "an input" and caller.f_code.co_filename.startswith(_LIBRARY):
+        library = caller.f_globals.get('__name__', '').startswith('micrograd.')
+        if what is None or what == "an input" and library:
             return
         self.error = self.error or ValueError(
             f"{caller.f_code.co_filename}:{caller.f_lineno}: fn reads the number (.data) of {what} "
@@ -179,20 +178,21 @@ class _Watch:
 
 @dataclasses.dataclass
 class _Tape:
-    """one recording: the loss's graph in topological order (the loss last), as flat lists"""
+    """one recording: the loss's graph in topological order (the loss last), as arrays"""
     shapes: list         # the inputs' shapes
     ops: list            # each node's _op string
-    lens: list           # each node's number of children
-    kids: list           # every node's children, node after node, as positions in the order
+    lens: object         # each node's number of children
+    kids: object         # every node's children, node after node, as positions in the order
     leaf_slots: dict     # a leaf's position -> its slot: params, then inputs, then constants
     consts: list         # the constant leaves (Values neither params nor inputs), in slot order
     n_params: int
     n_inputs: int
-    aux: list            # positions of the values fn returns beside the loss, or None
+    aux: list            # positions of the values fn returns beside the loss ([] without has_aux)
 
 
 def _record(fn, params, args, has_aux):
     """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
+    np = _numpy()
     inputs = [Value(x) for a in args for x in a.ravel().tolist()]
     nested, start = [], 0
     for a in args:
@@ -200,7 +200,7 @@ def _record(fn, params, args, has_aux):
         start += a.size
     with _Watch(params, inputs):
         root = fn(*nested)
-    aux = None
+    aux = []
     if has_aux:
         if not (isinstance(root, tuple) and len(root) == 2):
             raise TypeError(f"with has_aux=True, fn must return (loss, values), got {type(root).__name__}")
@@ -208,58 +208,62 @@ def _record(fn, params, args, has_aux):
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
     order = topological_order(root)
-    position = {v: i for i, v in enumerate(order)}   # Values hash by identity
-    if aux is not None:
-        if not all(v in position for v in aux):
-            raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "
-                             "Value the loss was computed from")
-        aux = [position[v] for v in aux]
-    slot = {p: i for i, p in enumerate(params)}
-    slot.update((v, len(params) + i) for i, v in enumerate(inputs))
+    position = dict(zip(order, range(len(order))))   # Values hash by identity
+    if not all(v in position for v in aux):
+        raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "
+                         "Value the loss was computed from")
+    prevs = list(map(operator.attrgetter('_prev'), order))
+    lens = np.fromiter(map(len, prevs), np.int64, len(order))
+    kids = np.fromiter(map(position.__getitem__, itertools.chain.from_iterable(prevs)), np.int64,
+                       int(lens.sum()))
+    slot = dict(zip(params, range(len(params))))
+    slot.update(zip(inputs, range(len(params), len(params) + len(inputs))))
     leaf_slots, consts = {}, []
-    for i, v in enumerate(order):
-        if not v._prev:
-            if v not in slot:
-                slot[v] = len(params) + len(inputs) + len(consts)
-                consts.append(v)
-            leaf_slots[i] = slot[v]
-    return _Tape([a.shape for a in args], [v._op for v in order], [len(v._prev) for v in order],
-                 [position[c] for v in order for c in v._prev], leaf_slots, consts,
-                 len(params), len(inputs), aux)
+    for i in np.flatnonzero(lens == 0).tolist():
+        v = order[i]
+        if v not in slot:
+            slot[v] = len(params) + len(inputs) + len(consts)
+            consts.append(v)
+        leaf_slots[i] = slot[v]
+    return _Tape([a.shape for a in args], list(map(operator.attrgetter('_op'), order)), lens, kids,
+                 leaf_slots, consts, len(params), len(inputs), [position[v] for v in aux])
 
 
-# --- scheduling: the tape as groups of same-depth same-op nodes, and backward levels --------------
+# --- scheduling: the tape as forward groups by depth and op, and backward levels ------------------
 
-_KINDS = {'+': 'add', '*': 'mul', 'ReLU': 'relu', 'abs': 'abs', 'max': 'max', 'select': 'select'}
+LEAF, ADD, MUL, RELU, ABS, MAX, SELECT, ENGINE = range(8)   # node kinds
+_KINDS = {'+': ADD, '*': MUL, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
 _ENGINE_OPS = {'tanh': Value.tanh, 'exp': Value.exp, 'log': Value.log, 'sigmoid': Value.sigmoid,
                'softplus': Value.softplus}
 
 
 @dataclasses.dataclass
 class _Group:
-    """nodes of one depth, op and width, computed by one numpy operation into values[lo:hi]"""
-    kind: str            # 'add', 'mul', 'relu', 'abs', 'max', 'select' or 'engine'
+    """nodes of one depth, op and width, computed by a few numpy operations into values[lo:hi]"""
+    kind: int
     lo: int
     hi: int
-    table: object        # the operands' slots: one row per operand (term), one column per node
-    op: object = None    # for 'engine': the engine's op on one Value, e.g. Value.tanh
+    table: object        # the operands' slots: one row per operand (or term), one column per node
+    factor: object = None   # a sum's: each term is values[table] * values[factor] (1.0 if plain)
+    op: object = None    # ENGINE's: the engine's op on one Value, e.g. Value.tanh
 
 
 @dataclasses.dataclass
 class _Special:
-    """a level's links whose term is not local derivative * out.grad: it is computed from both"""
-    kind: str            # 'max', 'select' or 'engine'
+    """a level's terms that are not local derivative * the parent's gradient"""
+    kind: int            # MAX, SELECT or ENGINE
     at: object           # their positions within the level's terms
-    parents: object      # their parents' slots
-    other: object        # max: the child's slot; select: the child's position; engine: unused
+    parents: object      # their parents' value slots
+    grads: object        # the slots of the gradients they read
+    other: object        # MAX: the child's slot; SELECT: the child's operand position
 
 
 @dataclasses.dataclass
 class _Level:
-    """gradient terms added in one bincount: every term of each child the level holds"""
+    """gradient terms added up by one bincount: every term of each child the level holds"""
     lo: int              # the level's terms in the term buffer
     hi: int
-    parents: object      # the slot whose gradient each term reads
+    grads: object        # the gradient slot each term reads
     segment: object      # each term's child, numbered within the level
     children: object     # the children's slots
     specials: list
@@ -270,61 +274,90 @@ class _Plan:
     """what a replay runs, as index arrays into one array of values (and one of gradients)"""
     n_values: int
     consts: list
-    const_data: object
-    inputs_lo: int
-    pad: int             # the slot holding -0.0, which pads sums: x + -0.0 is x for every x
+    inputs: slice
     root: int
     root_param: object   # the loss's index in params if it is one, else None
     aux: object
     groups: list
-    locals_: list        # (kind, term positions, source slots) for mul, relu and abs links
+    locals_: list        # (kind, term positions, source slots) for MUL, RELU and ABS terms
     n_terms: int
     initial: object      # term positions that carry in each used parameter's .grad
-    used: object         # used parameters' indices and slots
+    used: object         # the used parameters' indices (= their slots)
     levels: list
 
 
 def _schedule(tape):
     """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
     np = _numpy()
-    n = len(tape.ops)
-    lens, kids = np.array(tape.lens, np.int64), np.array(tape.kids, np.int64)
+    n, lens, kids = len(tape.ops), tape.lens, tape.kids
+    opkey, kind, engine_ops = _kinds(np, tape.ops, lens)
     first = np.cumsum(lens) - lens
-    parent, side = np.repeat(np.arange(n), lens), np.arange(len(kids)) - np.repeat(first, lens)
-    kind = _kinds(tape.ops, tape.lens)
-    top, keep = _fold_sums(np, kind, lens, first, kids, parent, side, tape.aux)
-    owner = top[parent]
-    order = np.lexsort((side[keep], parent[keep], owner[keep]))   # a sum's terms in fold order
-    edges = {name: field[keep][order] for name, field in
-             (('parent', parent), ('child', kids), ('side', side), ('owner', owner))}
-    terms = np.bincount(edges['owner'], minlength=n)
-    depth, needs_grad = _depths(n, edges, tape)
+    parent = np.repeat(np.arange(n), lens)
+    side = np.arange(len(kids)) - first[parent]
+    uses = np.bincount(kids, minlength=n)
+    uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
+    top, keep = _fold_sums(np, kind, uses, first, kids, parent, side)
+    # a node whose one use is as a term of a sum has that sum's gradient: it needs no term of its
+    # own (0.0 + g is g). A product used that way is also computed inside the sum, with no slot
+    link_parent = np.zeros(n, np.int64)
+    link_parent[kids] = parent
+    transparent = (lens > 0) & (uses == 1) & (kind[link_parent] == ADD)
+    fused = transparent & (kind == MUL)
+    gsrc = np.where(transparent, top[link_parent], np.arange(n))
+    while not np.array_equal(gsrc[gsrc], gsrc):   # pointer jumping, to the first sum that is not
+        gsrc = gsrc[gsrc]
 
-    values_lo = tape.n_params + tape.n_inputs + len(tape.consts) + 1
-    slot_of, groups = _forward_groups(np, tape, kind, terms, depth, edges, top, values_lo)
-    plan = _Plan(n_values=values_lo + sum(g.hi - g.lo for g in groups), consts=tape.consts,
-                 const_data=np.array([c.data for c in tape.consts]), inputs_lo=tape.n_params,
-                 pad=values_lo - 1, root=int(slot_of[n - 1]),
-                 root_param=tape.leaf_slots.get(n - 1) if tape.lens[n - 1] == 0 and
+    order = np.lexsort((side[keep], parent[keep], top[parent][keep]))   # a sum's terms in fold order
+    link = _Links(parent[keep][order], kids[keep][order], side[keep][order], top[parent][keep][order])
+    depth, needs_grad = _depths(n, link, tape)
+
+    n_leaves = tape.n_params + tape.n_inputs + len(tape.consts)
+    pad, one = n_leaves, n_leaves + 1   # slots holding -0.0 (x + -0.0 is x) and 1.0
+    nodes = np.flatnonzero((lens > 0) & (top == np.arange(n)) & ~fused)
+    nodes = nodes[np.lexsort((nodes, np.bincount(link.owner, minlength=n)[nodes], opkey[nodes], depth[nodes]))]
+    slot_of = np.full(n, -1, np.int64)
+    slot_of[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
+    slot_of[nodes] = one + 1 + np.arange(len(nodes))
+    groups = _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of,
+                             engine_ops, pad, one)
+    plan = _Plan(n_values=one + 1 + len(nodes), consts=tape.consts,
+                 inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), root=int(slot_of[n - 1]),
+                 root_param=tape.leaf_slots[n - 1] if lens[n - 1] == 0 and
                  tape.leaf_slots[n - 1] < tape.n_params else None,
-                 aux=slot_of[tape.aux] if tape.aux else np.zeros(0, np.int64),
-                 groups=groups, locals_=[], n_terms=0, initial=None, used=None, levels=[])
-    _backward_levels(np, plan, tape, kind, edges, needs_grad, slot_of, first, kids)
+                 aux=slot_of[tape.aux], groups=groups, locals_=[], n_terms=0, initial=None,
+                 used=None, levels=[])
+    terms = needs_grad[link.child] & ~transparent[link.child]
+    terms &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))   # an index has no gradient
+    _backward_levels(np, plan, tape, kind, link.select(terms), gsrc, needs_grad, slot_of, first, kids)
     return plan
 
 
-def _kinds(ops, lens):
-    """each node's kind ('leaf', 'add', ..., 'engine'); refuses ops the replay does not know"""
-    kind = []
-    for op, n in zip(ops, lens):
-        if n == 0:
-            kind.append('leaf')   # a leaf's _op is just a label
-        elif op in _KINDS:
-            kind.append(_KINDS[op])
-        else:
-            _engine_op(op)        # raises for an unknown op
-            kind.append('engine')
-    return kind
+@dataclasses.dataclass
+class _Links:
+    """parent -> child links, one entry per link, sorted by owner, then parent, then operand"""
+    parent: object
+    child: object
+    side: object         # the child's position among the parent's operands
+    owner: object        # the parent, or the top of the + chain it was folded into
+
+    def select(self, mask):
+        return _Links(self.parent[mask], self.child[mask], self.side[mask], self.owner[mask])
+
+
+def _kinds(np, ops, lens):
+    """each node's op key and kind, and each ENGINE key's op; refuses ops the replay does not know"""
+    names = sorted(set(ops))   # sorted, not set order: string hashes change from run to run
+    key_of = dict(zip(names, range(len(names))))
+    opkey = np.fromiter(map(key_of.__getitem__, ops), np.int64, len(ops))
+    interior = np.zeros(len(names), bool)
+    interior[opkey[lens > 0]] = True   # a leaf's _op is only a label
+    kind_of, engine_ops = np.zeros(len(names), np.int64), {}
+    for k, op in enumerate(names):
+        if interior[k]:
+            kind_of[k] = _KINDS.get(op, ENGINE)
+            if kind_of[k] == ENGINE:
+                engine_ops[k] = _engine_op(op)
+    return opkey, np.where(lens > 0, kind_of[opkey], LEAF), engine_ops
 
 
 def _engine_op(op):
@@ -333,7 +366,7 @@ def _engine_op(op):
         return _ENGINE_OPS[op]
     try:
         if op.startswith('**'):
-            n = float(op[2:]) if any(c in op[2:] for c in '.einfa') else int(op[2:])
+            n = int(op[2:]) if op[2:].lstrip('-').isdigit() else float(op[2:])
             return lambda a: a ** n
         if op.endswith('**'):
             base = float(op[:-2])
@@ -344,140 +377,119 @@ def _engine_op(op):
                      "exp log sigmoid softplus amax select and the ops built from them")
 
 
-def _fold_sums(np, kind, lens, first, kids, parent, side, aux):
-    """each link's owner, the sum it is folded into; and which links remain
+def _fold_sums(np, kind, uses, first, kids, parent, side):
+    """each node's top, the sum it is folded into (itself if none), and which links remain
 
-    The one documented pass that changes the graph: a chain of + nodes, each the only user of the
-    one below, is one n-ary sum. Folded left to right it gives the chain's value bit for bit, and
-    every term gets the top's gradient. A + node absorbs one operand at most (its first if it can),
-    so a chain stays a line; the node below's terms come first, right on either side (x + y == y + x).
+    The one pass that reshapes the graph: a chain of + nodes, each the only user of the one below,
+    is one n-ary sum. Folded left to right it gives the chain's value bit for bit, and every term
+    gets the top's gradient. A + node absorbs one operand at most (its first if it can), so a chain
+    stays a line; the terms of the node below come first, right on either side (x + y == y + x).
     """
     n = len(kind)
-    is_add = np.array([k == 'add' for k in kind])
-    uses = np.bincount(kids, minlength=n)
-    if aux:
-        uses[aux] += 1   # a value asked for keeps a slot of its own: never folded away
+    is_add = kind == ADD
     foldable = is_add & (uses == 1)
-    a = np.where(is_add, kids[np.minimum(first, max(len(kids) - 1, 0))] if len(kids) else 0, 0)
-    b = np.where(is_add, kids[np.minimum(first + 1, max(len(kids) - 1, 0))] if len(kids) else 0, 0)
+    last = max(len(kids) - 1, 0)
+    a = np.where(is_add, kids[np.minimum(first, last)], 0) if len(kids) else np.zeros(n, np.int64)
+    b = np.where(is_add, kids[np.minimum(first + 1, last)], 0) if len(kids) else a
     take_a = is_add & foldable[a]
     take_b = is_add & ~take_a & foldable[b]
     below = np.where(take_a, a, np.where(take_b, b, -1))
     top = np.arange(n)
     top[below[below >= 0]] = np.flatnonzero(below >= 0)
-    while True:   # pointer jumping: every folded node finds the top of its chain
-        up = top[top]
-        if np.array_equal(up, top):
-            break
-        top = up
+    while not np.array_equal(top[top], top):   # pointer jumping: each finds the top of its chain
+        top = top[top]
     folded_link = (take_a[parent] & (side == 0)) | (take_b[parent] & (side == 1))
     return top, ~folded_link
 
 
-def _depths(n, edges, tape):
+def _depths(n, link, tape):
     """each node's forward depth, and whether a parameter is among what it is computed from"""
     # links are sorted by owner, and an owner comes after its children: each read is final
     depth, needs_grad = [0] * n, [False] * n
     for i, s in tape.leaf_slots.items():
         needs_grad[i] = s < tape.n_params
-    for s, c in zip(edges['owner'].tolist(), edges['child'].tolist()):
+    for s, c in zip(link.owner.tolist(), link.child.tolist()):
         if depth[c] >= depth[s]:
             depth[s] = depth[c] + 1
-        needs_grad[s] = needs_grad[s] or needs_grad[c]
-    return depth, needs_grad
+        if needs_grad[c]:
+            needs_grad[s] = True
+    np = _numpy()
+    return np.array(depth), np.array(needs_grad)
 
 
-def _forward_groups(np, tape, kind, terms, depth, edges, top, values_lo):
-    """each node's slot, and the forward groups: the op nodes sorted by depth, op and width"""
-    opkey = {op: k for k, op in enumerate(sorted(set(tape.ops)))}   # sorted: string hashes vary
-    width = [t if k != 'add' or t <= _SUM_WIDTH else 1 << (t - 1).bit_length()
-             for k, t in zip(kind, terms.tolist())]
-    key = [(depth[i], opkey[op], width[i]) for i, op in enumerate(tape.ops)]
-    nodes = [i for i in np.flatnonzero(top == np.arange(len(kind))).tolist() if kind[i] != 'leaf']
-    nodes.sort(key=key.__getitem__)
-    slot_of = np.zeros(len(kind), np.int64)
-    slot_of[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
-    slot_of[nodes] = values_lo + np.arange(len(nodes))
-    starts = np.searchsorted(edges['owner'], np.arange(len(kind)))   # links are sorted by owner
-    child_slot = np.r_[slot_of[edges['child']], values_lo - 1]   # the last entry: the -0.0 pad
-    groups, lo = [], values_lo
-    for members in _runs(nodes, key):
-        members = np.array(members)
+def _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of, engine_ops, pad, one):
+    """the op nodes, sorted by depth, op and width, as groups with their operands' slots"""
+    terms = np.bincount(link.owner, minlength=len(kind))
+    width = np.where((kind == ADD) & (terms > _SUM_WIDTH), 1 << np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
+    key = np.stack([depth[nodes], opkey[nodes], width[nodes]], 1)
+    bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else np.zeros(1, np.int64)
+    starts = np.searchsorted(link.owner, np.arange(len(kind)))   # links are sorted by owner
+    # a term's two factors: a fused product's operands, or the child and the 1.0
+    last = max(len(kids) - 1, 0)
+    factor_a = np.where(fused, slot_of[kids[np.minimum(first, last)]], slot_of) if len(kids) else slot_of
+    factor_b = np.where(fused, slot_of[kids[np.minimum(first + 1, last)]], one) if len(kids) else slot_of
+    left, right = np.r_[factor_a[link.child], pad], np.r_[factor_b[link.child], one]
+    groups = []
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        members = nodes[lo:hi]
         span = np.arange(width[members[0]])[:, None]
-        link = np.where(span < terms[members], starts[members] + span, len(child_slot) - 1)
-        op = tape.ops[members[0]]
-        k = kind[members[0]]
-        groups.append(_Group(k, lo, lo + len(members), child_slot[link],
-                             _engine_op(op) if k == 'engine' else None))
-        lo += len(members)
-    return slot_of, groups
+        at = np.where(span < terms[members], starts[members] + span, len(left) - 1)   # or the pad
+        k = int(kind[members[0]])
+        groups.append(_Group(k, int(slot_of[members[0]]), int(slot_of[members[-1]]) + 1, left[at],
+                             right[at] if k == ADD and (right[at] != one).any() else None,
+                             engine_ops.get(int(opkey[members[0]]))))
+    return groups
 
 
-def _runs(items, key):
-    """items split where key changes"""
-    run = []
-    for item in items:
-        if run and key[item] != key[run[-1]]:
-            yield run
-            run = []
-        run.append(item)
-    if run:
-        yield run
-
-
-def _backward_levels(np, plan, tape, kind, edges, needs_grad, slot_of, first, kids):
+def _backward_levels(np, plan, tape, kind, link, gsrc, needs_grad, slot_of, first, kids):
     """fill plan's backward: the gradient terms in replay order, grouped into levels
 
     Each term is one link's contribution, local derivative * the parent's gradient, added to its
     child in backward()'s order: parents later in topological order first, then by operand. A
-    child's level is one more than its latest parent's, so all its terms are ready in one bincount.
+    child's level is one more than that of every gradient it reads, so all its terms are ready in
+    one bincount.
     """
     n = len(kind)
-    parent, child, side, owner = edges['parent'], edges['child'], edges['side'], edges['owner']
-    last_operand = np.array([k == 'select' for k in kind])[parent] & (side == np.array(tape.lens)[parent] - 1)
-    pick = np.array(needs_grad, bool)[child] & ~last_operand   # select's index gets no gradient
-    parent, child, side, owner = parent[pick], child[pick], side[pick], owner[pick]
+    source = gsrc[link.owner]   # the node whose gradient each term reads
     level = [0] * n
-    for s, c in zip(owner[::-1].tolist(), child[::-1].tolist()):
+    for s, c in zip(source[::-1].tolist(), link.child[::-1].tolist()):
         if level[s] >= level[c]:
             level[c] = level[s] + 1
     level = np.array(level)
-    used = [i for i, s in tape.leaf_slots.items() if s < tape.n_params and needs_grad[i] and i != n - 1]
+    used = np.array([i for i, s in tape.leaf_slots.items()
+                     if s < tape.n_params and needs_grad[i] and i != n - 1], np.int64)
     k = len(used)
     # each used parameter starts from its .grad: a term p.grad * 1.0 (the slot after the values
     # holds 1.0) from a parent later than every node, so it comes first
-    all_child = np.r_[np.array(used, np.int64), child]
-    all_parent = np.r_[np.full(k, n), parent]
-    order = np.lexsort((np.r_[np.zeros(k, np.int64), side], -all_parent, all_child, level[all_child]))
+    child = np.r_[used, link.child]
+    order = np.lexsort((np.r_[np.zeros(k, np.int64), link.side], -np.r_[np.full(k, n), link.parent],
+                        child, level[child]))
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
-    parent_slot = np.r_[np.full(k, plan.n_values), slot_of[owner]][order]
     plan.n_terms, plan.initial = len(order), position[:k]
-    plan.used = (np.array([tape.leaf_slots[i] for i in used], np.int64))
+    plan.used = slot_of[used]
     at = position[k:]
-    parent_kind = np.array(kind)[parent]
-    # mul: the other operand (clamped: other kinds ignore it, and a last node's first + 1 is past the end)
-    other = kids[np.minimum(first[parent] + 1 - np.minimum(side, 1), len(kids) - 1)]
-    plan.locals_ = [(name, at[parent_kind == name], slot_of[source][parent_kind == name])
-                    for name, source in (('mul', other), ('relu', parent), ('abs', child))
+    parent_kind = kind[link.parent]
+    last = max(len(kids) - 1, 0)
+    other = kids[np.minimum(first[link.parent] + 1 - np.minimum(link.side, 1), last)]   # MUL's other operand
+    plan.locals_ = [(name, at[parent_kind == name], slot_of[src][parent_kind == name])
+                    for name, src in ((MUL, other), (RELU, link.parent), (ABS, link.child))
                     if (parent_kind == name).any()]
-    special = np.zeros(len(order), bool)
-    special_kind = np.empty(len(order), object)
-    special_other = np.zeros(len(order), np.int64)
-    for name, other_of in (('max', slot_of[child]), ('select', side), ('engine', side)):
-        mask = parent_kind == name
-        special[at[mask]], special_kind[at[mask]], special_other[at[mask]] = True, name, other_of[mask]
-    child_level = level[all_child[order]]
+    grads = np.r_[np.full(k, plan.n_values), slot_of[source]][order]
+    special = np.r_[np.zeros(k, np.int64), np.where(np.isin(parent_kind, (MAX, SELECT, ENGINE)), parent_kind, 0)][order]
+    parents = np.r_[np.zeros(k, np.int64), slot_of[link.parent]][order]
+    other = np.r_[np.zeros(k, np.int64), np.where(parent_kind == MAX, slot_of[link.child], link.side)][order]
+    child_level = level[child[order]]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        children, segment = np.unique(all_child[order][lo:hi], return_inverse=True)
+        children, segment = np.unique(child[order][lo:hi], return_inverse=True)
         specials = []
-        for name in ('max', 'select', 'engine'):
-            where = np.flatnonzero(special_kind[lo:hi] == name)
+        for name in (MAX, SELECT, ENGINE):
+            where = np.flatnonzero(special[lo:hi] == name)
             if len(where):
-                specials.append(_Special(name, where, parent_slot[lo:hi][where],
-                                         special_other[lo:hi][where]))
-        plan.levels.append(_Level(lo, hi, parent_slot[lo:hi], segment, slot_of[children], specials))
+                specials.append(_Special(name, where, parents[lo:hi][where], grads[lo:hi][where],
+                                         other[lo:hi][where]))
+        plan.levels.append(_Level(lo, hi, grads[lo:hi], segment, slot_of[children], specials))
 
 
 # --- replay: forward by groups, backward by levels, on this call's numbers ---------------------------
@@ -489,8 +501,11 @@ class _Replay:
         np = _numpy()
         self.plan = plan
         self.values = np.zeros(plan.n_values)
-        self.values[plan.pad - len(plan.consts):plan.pad] = plan.const_data
-        self.values[plan.pad] = -0.0
+        consts_lo = plan.inputs.stop
+        self.values[consts_lo:consts_lo + len(plan.consts)] = [c.data for c in plan.consts]
+        self.const_data = self.values[consts_lo:consts_lo + len(plan.consts)].tolist()
+        self.values[consts_lo + len(plan.consts)] = -0.0
+        self.values[consts_lo + len(plan.consts) + 1] = 1.0
         self.extra = np.zeros(plan.n_values)   # per max node its winners' count, per select its index
         self.terms = np.ones(plan.n_terms)     # local derivatives; sums keep their 1.0
         self.grads = np.zeros(plan.n_values + 1)
@@ -500,9 +515,9 @@ class _Replay:
         np, plan, V = _numpy(), self.plan, self.values
         self._check_consts()
         n = len(params)
-        V[:n] = np.fromiter((p.data for p in params), float, n)
+        V[:n] = np.fromiter(map(_DATA.__get__, params), float, n)
         if args:
-            V[n:plan.pad - len(plan.consts)] = np.concatenate([a.ravel() for a in args])
+            V[plan.inputs] = np.concatenate([a.ravel() for a in args])
         with np.errstate(all='ignore'):   # inf and nan propagate as with Python floats
             made = self._forward()
             loss = float(V[plan.root])
@@ -515,31 +530,36 @@ class _Replay:
         return loss
 
     def _check_consts(self):
-        plan = self.plan
-        for c, data in zip(plan.consts, plan.const_data.tolist()):
+        for c, data in zip(self.plan.consts, self.const_data):
             if not (c.data == data or c.data != c.data and data != data):
                 raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
                                  f"({data!r} -> {c.data!r}): pass it in params")
 
     def _forward(self):
-        """every node's value, one numpy operation per group; the engine's Values of 'engine' groups"""
-        np, V, made = _numpy(), self.values, {}   # made: slot -> the engine's Value
+        """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
+        np, V, made = _numpy(), self.values, {}
         for g in self.plan.groups:
-            t = g.table
-            if g.kind == 'mul':
+            t, kind = g.table, g.kind
+            if kind == ADD:   # term after term, in Python's sum() order
+                terms = V[t] if g.factor is None else V[t] * V[g.factor]
+                if len(t) > t.shape[1]:   # few long sums: one accumulate (never pairwise, as reduce)
+                    V[g.lo:g.hi] = np.add.accumulate(terms, axis=0)[-1]
+                else:
+                    total = terms[0] + terms[1]
+                    for row in terms[2:]:
+                        total += row
+                    V[g.lo:g.hi] = total
+            elif kind == MUL:
                 V[g.lo:g.hi] = V[t[0]] * V[t[1]]
-            elif g.kind == 'add':
-                # accumulate folds row after row; a reduce may sum pairwise, another rounding
-                V[g.lo:g.hi] = V[t[0]] + V[t[1]] if len(t) == 2 else np.add.accumulate(V[t], axis=0)[-1]
-            elif g.kind == 'relu':
+            elif kind == RELU:
                 x = V[t[0]]
                 V[g.lo:g.hi] = np.where(x < 0, 0.0, x)
-            elif g.kind == 'abs':
+            elif kind == ABS:
                 V[g.lo:g.hi] = np.abs(V[t[0]])
-            elif g.kind == 'max':
+            elif kind == MAX:
                 V[g.lo:g.hi] = best = _python_max(np, V[t])
                 self.extra[g.lo:g.hi] = (V[t] == best).sum(0)
-            elif g.kind == 'select':
+            elif kind == SELECT:
                 index = V[t[-1]]
                 _check_index(np, index, len(t) - 1)
                 self.extra[g.lo:g.hi] = index
@@ -555,19 +575,18 @@ class _Replay:
         L[plan.initial] = [params[s].grad for s in plan.used.tolist()]
         for kind, at, source in plan.locals_:
             x = V[source]
-            L[at] = x if kind == 'mul' else (x > 0) if kind == 'relu' else (x > 0) * 1.0 - (x < 0)
+            L[at] = x if kind == MUL else (x > 0) if kind == RELU else (x > 0) * 1.0 - (x < 0)
         G[plan.root] = 1.0
         for level in plan.levels:
-            t = L[level.lo:level.hi] * G[level.parents]
+            t = L[level.lo:level.hi] * G[level.grads]
             for sp in level.specials:
-                g = G[sp.parents]
-                if sp.kind == 'max':   # tied winners share out.grad, as amax's backward divides it
+                g = G[sp.grads]
+                if sp.kind == MAX:   # tied winners share out.grad, as amax's backward divides it
                     t[sp.at] = np.where(V[sp.other] == V[sp.parents], g / A[sp.parents], -0.0)
-                elif sp.kind == 'select':   # -0.0: x + -0.0 is x, as if nothing were added
+                elif sp.kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
                     t[sp.at] = np.where(A[sp.parents] == sp.other, g, -0.0)
                 else:
-                    t[sp.at] = [_engine_term(made[s], x)
-                                for s, x in zip(sp.parents.tolist(), g.tolist())]
+                    t[sp.at] = [_engine_term(made[s], x) for s, x in zip(sp.parents.tolist(), g.tolist())]
             # bincount adds each child's terms in array order: backward()'s order
             G[level.children] = np.bincount(level.segment, t, len(level.children))
         for s, grad in zip(plan.used.tolist(), G[plan.used].tolist()):
