@@ -153,8 +153,7 @@ class Value:
         a.grad += _sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
 
     def backward(self):
-        """fill .grad of every node this one depends on with d(self)/d(node), as torch does:
-        interior nodes hold this call's gradient only, leaves (parameters) add it to what they have"""
+        """d(self)/d(v) into v.grad for every v self depends on, as torch: leaves add it to what they had"""
         order = topological_order(self)
         for v in order:
             if v._prev:
@@ -186,10 +185,8 @@ class Value:
 
 
 def amax(values):
-    """the largest of values as a Value; its gradient is shared evenly by tied winners, as torch.amax
-
-    Not detached: where a stable softmax or log-sum-exp subtracts it, its gradient cancels.
-    """
+    """the largest of values; its gradient goes to the winner, split evenly among ties as torch.amax"""
+    # not detached: where a stable softmax or log-sum-exp subtracts it, its gradient cancels
     values = _as_values(values, 'amax')
     out = Value(max(v.data for v in values), values, 'max')
     out._grad_fn = _amax_backward
@@ -203,11 +200,8 @@ def _amax_backward(out):  # out = amax(values)
 
 
 def select(values, index):
-    """values[index] as a Value; index is an int or a Value holding one (a token id, say)
-
-    The choice is made inside the op, so a compiled replay makes it again from each call's index.
-    The index gets no gradient: it is a position, not a quantity.
-    """
+    """values[index]; index is an int or a Value holding one (a token id), and gets no gradient"""
+    # the choice is made inside the op, so a compiled replay makes it again from each call's index
     values = _as_values(values, 'select')
     index = index if isinstance(index, Value) else Value(index)
     out = Value(values[_as_index(index.data, len(values))].data, (*values, index), 'select')
