@@ -14,7 +14,7 @@ import tracemalloc
 from micrograd.engine import Value
 from micrograd.nn import MLP
 
-from shared import ALPHA, SIZES, learning_rate, main, make_moons, timed, tree_sum
+from shared import ALPHA, CLASSES, SIZES, learning_rate, main, make_classes, make_moons, timed, tree_sum
 
 
 def readme_expression():
@@ -77,6 +77,35 @@ def compiled_trainer(model, X, y):
     return step
 
 
+def softmax_trainer(X, y, compiled):
+    """the 3-class classifier (cross-entropy on MLP(2, [16, 16, 3])); returns a step(k) like eager_step"""
+    from micrograd.losses import cross_entropy  # this package only: the original has no exp or log
+
+    random.seed(1337)
+    model = MLP(SIZES[0], SIZES[1:-1] + [CLASSES])
+    params = model.parameters()
+
+    def loss_fn(Xv, yv):
+        return cross_entropy([model(x) for x in Xv], yv)
+    if compiled:
+        from micrograd.compile import compile
+        loss_step = compile(loss_fn, model, (X, y))
+    else:
+        def loss_step(X, y):
+            loss = loss_fn([list(map(Value, row)) for row in X], y)
+            loss.backward()
+            return loss.data
+
+    def step(k):
+        model.zero_grad()
+        loss = loss_step(X, y)
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        return loss
+    return step
+
+
 def run(workload, size, repeats):
     if workload == "expr":
         # about 50 microseconds each: time `size` in a row and report the time per expression
@@ -113,6 +142,15 @@ def run(workload, size, repeats):
 
         def train():
             step = compiled_trainer(new_model(), X, y)  # recording included in the time
+            for k in range(size):
+                loss = step(k)
+            return loss
+        return timed(train, repeats)
+    if workload in ("softmax", "softmax_compiled"):
+        X, y = make_classes()
+
+        def train():
+            step = softmax_trainer(X, y, compiled=workload.endswith("_compiled"))  # recording included
             for k in range(size):
                 loss = step(k)
             return loss

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from shared import ALPHA, initial_weights, learning_rate, main, make_moons, timed, tree_sum
+from shared import ALPHA, CLASSES, SIZES, initial_weights, learning_rate, main, make_classes, make_moons, timed, tree_sum
 
 torch.set_num_threads(1)
 DTYPE = torch.float64
@@ -99,6 +99,24 @@ def batched_step(model, X, y, k):
     return sgd_step(loss, model.parameters(), k)
 
 
+def softmax_batched(size):
+    """the 3-class classifier as batched tensors: size SGD steps of cross-entropy"""
+    X, y = make_classes()
+    X, y = torch.tensor(X, dtype=DTYPE), torch.tensor(y)
+    weights = [(torch.tensor([ws for ws, _ in layer], dtype=DTYPE, requires_grad=True),
+                torch.tensor([b for _, b in layer], dtype=DTYPE, requires_grad=True))
+               for layer in initial_weights(sizes=SIZES[:-1] + [CLASSES])]
+    params = [t for pair in weights for t in pair]
+    for k in range(size):
+        h = X
+        for i, (W, b) in enumerate(weights):
+            h = h @ W.T + b
+            if i < len(weights) - 1:
+                h = h.relu()
+        loss = sgd_step(torch.nn.functional.cross_entropy(h, y), params, k)
+    return loss
+
+
 def run(workload, size, repeats):
     if workload == "expr":
         def batch():
@@ -130,6 +148,8 @@ def run(workload, size, repeats):
                 loss = step(model, Xt, yt, k)
             return loss
         return timed(train, repeats)
+    if workload == "softmax_batched":
+        return timed(lambda: softmax_batched(size), repeats)
     if workload == "chain":
         def chain():
             x = scalar(0.5, True)

@@ -9,6 +9,7 @@ import time
 
 N_SAMPLES = 100
 SIZES = [2, 16, 16, 1]   # MLP(2, [16, 16, 1]), the demo's model
+CLASSES = 3              # the softmax classifier: MLP(2, [16, 16, 3]) and cross-entropy
 ALPHA = 1e-4             # weight of the L2 term in the demo's loss
 STEPS = 100              # the demo trains for 100 SGD steps
 
@@ -33,17 +34,29 @@ def make_moons(n=N_SAMPLES, noise=0.1, seed=1337):
     return X, y
 
 
+def make_classes(n=N_SAMPLES, noise=0.3, seed=1337):
+    """three gaussian blobs around the unit circle (at 0, 120 and 240 degrees); labels 0, 1, 2"""
+    rng = random.Random(seed)
+    X, y = [], []
+    for i in range(n):
+        c = i % 3
+        t = 2 * math.pi * c / 3
+        X.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
+        y.append(c)
+    return X, y
+
+
 def learning_rate(k, steps=STEPS):
     """the demo's schedule: 1.0 decaying linearly to 0.1"""
     return 1.0 - 0.9 * k / steps
 
 
-def initial_weights(seed=1337):
+def initial_weights(seed=1337, sizes=SIZES):
     """the weights MLP(2, [16, 16, 1]) draws after random.seed(seed): per layer, per neuron (w, b)"""
     # one draw per weight, in the order micrograd's Neuron makes them; biases start at 0
     rng = random.Random(seed)
     return [[([rng.uniform(-1, 1) for _ in range(nin)], 0.0) for _ in range(nout)]
-            for nin, nout in zip(SIZES, SIZES[1:])]
+            for nin, nout in zip(sizes, sizes[1:])]
 
 
 def tree_sum(values):
