@@ -359,45 +359,43 @@ def _expression(v, names, index, data=False):
 
 def _backward_line(v, child, passed, child_name, engine_made):
     """what v's op passed to child, as its local derivative with the numbers: tanh: (1 − 0.7071²) × 1.0"""
+    # a * a passes to a twice: both terms, then their sum
     terms = [_local_derivative(v, k) for k, c in enumerate(v._prev) if c is child] if engine_made else [None]
-    if None in terms:  # a custom op: its name and the number it passed
+    if None in terms:  # a custom op: its name and the number its backward passed
         return f"{v._op}: {_short(passed)} \u2192 {child_name}"
-    formula = ' + '.join(f for f, _ in terms)
-    numbers_ = ' + '.join(n for _, n in terms)
-    return f"{v._op}: {formula} = {numbers_} = {_short(passed)} \u2192 {child_name}"
+    formulas, with_numbers = zip(*terms)
+    return f"{v._op}: {' + '.join(formulas)} = {' + '.join(with_numbers)} = {_short(passed)} \u2192 {child_name}"
+
+
+# each one-operand op's gradient, from x = a.data, y = out.data, g = out.grad as the page shows them:
+# (the formula, the formula with the numbers), both as the engine's backward function computes it
+_UNARY_DERIVATIVES = {
+    'tanh': lambda x, y, g: ('(1 − out²) × grad', f'(1 − {y}²) × {g}'),
+    'exp': lambda x, y, g: ('out × grad', f'{y} × {g}'),
+    'log': lambda x, y, g: ('grad / x', f'{g} / {x}'),
+    'sigmoid': lambda x, y, g: ('out × (1 − out) × grad', f'{y} × (1 − {y}) × {g}'),
+    'softplus': lambda x, y, g: ('sigmoid(x) × grad', f'sigmoid({x}) × {g}'),
+    'ReLU': lambda x, y, g: ('(out > 0) × grad', f'({y} > 0) × {g}'),
+    'abs': lambda x, y, g: ('sign(x) × grad', f'sign({x}) × {g}'),
+}
 
 
 def _local_derivative(out, k):
     """(formula, the formula with numbers) of the gradient out's op passes to its k-th child"""
     op, prev, g = out._op, out._prev, _short(out.grad)
     x, y = _short(prev[k].data), _short(out.data)
+    if op in _UNARY_DERIVATIVES:
+        return _UNARY_DERIVATIVES[op](x, y, g)
     if op == '+':
         return 'grad × 1', f'{g} × 1'
     if op == '*':
         return 'grad × other.data', f'{g} × {_short(prev[1 - k].data)}'
-    if op == 'tanh':
-        return '(1 − out²) × grad', f'(1 − {y}²) × {g}'
-    if op == 'exp':
-        return 'out × grad', f'{y} × {g}'
-    if op == 'log':
-        return 'grad / x', f'{g} / {x}'
-    if op == 'sigmoid':
-        return 'out × (1 − out) × grad', f'{y} × (1 − {y}) × {g}'
-    if op == 'softplus':
-        return 'sigmoid(x) × grad', f'sigmoid({x}) × {g}'
-    if op == 'ReLU':
-        return '(out > 0) × grad', f'({y} > 0) × {g}'
-    if op == 'abs':
-        return 'sign(x) × grad', f'sign({x}) × {g}'
-    if op == 'max':
+    if op == 'max':  # the tied winners share the gradient
         winners = sum(c.data == out.data for c in prev)
-        if prev[k].data != out.data:
-            return '0 (not the largest)', '0'
-        return 'grad / ties', f'{g} / {winners}'
-    if op == 'select':
-        if k == len(prev) - 1:
-            return '0 (the index)', '0'
-        return ('grad', g) if k == int(prev[-1].data) else ('0 (not selected)', '0')
+        return ('grad / ties', f'{g} / {winners}') if prev[k].data == out.data else ('0 (not the largest)', '0')
+    if op == 'select':  # the chosen value gets it all; the index, a position, gets none
+        chosen = k == int(prev[-1].data) and k < len(prev) - 1
+        return ('grad', g) if chosen else ('0 (not selected)' if k < len(prev) - 1 else '0 (the index)', '0')
     if op.startswith('**'):
         n = op[2:]
         return 'n × x^(n − 1) × grad', f'{n} × ({x})^({n} − 1) × {g}'

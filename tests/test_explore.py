@@ -128,6 +128,45 @@ def test_op_steps_show_the_local_derivative_with_the_numbers():
     assert short(dn) == '0.5' and short(w1) == '\u22123.0'
 
 
+def terms_of(root):
+    return [line for s in embedded(explore(root))['steps'] for line in s.get('terms', [])]
+
+
+e3, ln2, s0 = math.exp(0.5), math.log(2), 1 / (1 + math.exp(-0.0))  # Python's own numbers
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda a: a.exp(), [f"exp: out \u00d7 grad = {short(e3)} \u00d7 1.0 = {short(e3)} \u2192 a"]),
+    (lambda a: (a * 4).log(), ["log: grad / x = 1.0 / 2.0 = 0.5 \u2192 #2",
+                               "*: grad \u00d7 other.data = 0.5 \u00d7 4.0 = 2.0 \u2192 a",
+                               "*: grad \u00d7 other.data = 0.5 \u00d7 0.5 = 0.25 \u2192 #1"]),
+    (lambda a: (a - 0.5).sigmoid(), [f"sigmoid: out \u00d7 (1 \u2212 out) \u00d7 grad = 0.5 \u00d7 (1 \u2212 0.5) "
+                                     f"\u00d7 1.0 = {short(s0 * (1 - s0))} \u2192 #2",
+                                     "+: grad \u00d7 1 = 0.25 \u00d7 1 = 0.25 \u2192 a",
+                                     "+: grad \u00d7 1 = 0.25 \u00d7 1 = 0.25 \u2192 #1"]),
+    (lambda a: (-a).relu(), ["ReLU: (out > 0) \u00d7 grad = (0.0 > 0) \u00d7 1.0 = 0.0 \u2192 #2",
+                             "*: grad \u00d7 other.data = 0.0 \u00d7 \u22121.0 = 0.0 \u2192 a",  # 0.0 + -0.0 is 0.0
+                             "*: grad \u00d7 other.data = 0.0 \u00d7 0.5 = 0.0 \u2192 #1"]),
+    (lambda a: (a - 2.5).abs(), ["abs: sign(x) \u00d7 grad = sign(\u22122.0) \u00d7 1.0 = \u22121.0 \u2192 #2",
+                                 "+: grad \u00d7 1 = \u22121.0 \u00d7 1 = \u22121.0 \u2192 a",
+                                 "+: grad \u00d7 1 = \u22121.0 \u00d7 1 = \u22121.0 \u2192 #1"]),
+    (lambda a: (a - 0.5).softplus(), ["softplus: sigmoid(x) \u00d7 grad = sigmoid(0.0) \u00d7 1.0 = 0.5 \u2192 #2",
+                                      "+: grad \u00d7 1 = 0.5 \u00d7 1 = 0.5 \u2192 a",
+                                      "+: grad \u00d7 1 = 0.5 \u00d7 1 = 0.5 \u2192 #1"]),
+    (lambda a: a**3, ["**3: n \u00d7 x^(n \u2212 1) \u00d7 grad = 3 \u00d7 (0.5)^(3 \u2212 1) \u00d7 1.0 = 0.75 \u2192 a"]),
+    (lambda a: 2**a, [f"2**: out \u00d7 ln(2) \u00d7 grad = {short(2**0.5)} \u00d7 ln(2) \u00d7 1.0 = "
+                      f"{short(2**0.5 * ln2)} \u2192 a"]),
+    (lambda a: amax([a, Value(0.5), Value(-1.0)]), ["max: grad / ties = 1.0 / 2 = 0.5 \u2192 a",
+                                                    "max: grad / ties = 1.0 / 2 = 0.5 \u2192 #1",
+                                                    "max: 0 (not the largest) = 0 = 0.0 \u2192 #2"]),
+    (lambda a: select([Value(3.0), a], Value(1)), ["select: 0 (not selected) = 0 = 0.0 \u2192 #0",
+                                                   "select: grad = 1.0 = 1.0 \u2192 a",
+                                                   "select: 0 (the index) = 0 = 0.0 \u2192 #2"]),
+])
+def test_each_engine_op_explains_its_gradient_with_the_numbers(make, expected):
+    assert terms_of(make(Value(0.5, label='a'))) == expected
+
+
 def test_a_node_used_twice_shows_both_contributions_and_their_sum():
     a = Value(3.0, label='a')
     y = a * a
