@@ -261,8 +261,7 @@ class _Special:
 @dataclasses.dataclass
 class _Level:
     """gradient terms added up by one bincount: every term of each child the level holds"""
-    lo: int              # the level's terms in the term buffer
-    hi: int
+    locals: object       # where each term's local derivative is: values, the op's extras or p.grad
     grads: object        # the gradient slot each term reads
     segment: object      # each term's child, numbered within the level
     children: object     # the children's slots
@@ -275,15 +274,13 @@ class _Plan:
     n_values: int
     consts: list
     inputs: slice
+    one: int             # the slot holding 1.0 (and, before it, -0.0)
     root: int
     root_param: object   # the loss's index in params if it is one, else None
     aux: object
     groups: list
-    locals_: list        # (kind, term positions, source slots) for MUL, RELU and ABS terms
-    n_terms: int
-    initial: object      # term positions that carry in each used parameter's .grad
-    used: object         # the used parameters' indices (= their slots)
-    levels: list
+    used: object = None  # the used parameters' indices (= their slots)
+    levels: list = dataclasses.field(default_factory=list)
 
 
 def _schedule(tape):
@@ -321,11 +318,9 @@ def _schedule(tape):
     groups = _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of,
                              engine_ops, pad, one)
     plan = _Plan(n_values=one + 1 + len(nodes), consts=tape.consts,
-                 inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), root=int(slot_of[n - 1]),
-                 root_param=tape.leaf_slots[n - 1] if lens[n - 1] == 0 and
-                 tape.leaf_slots[n - 1] < tape.n_params else None,
-                 aux=slot_of[tape.aux], groups=groups, locals_=[], n_terms=0, initial=None,
-                 used=None, levels=[])
+                 inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), one=one,
+                 root=int(slot_of[n - 1]), root_param=tape.leaf_slots[n - 1] if lens[n - 1] == 0 and
+                 tape.leaf_slots[n - 1] < tape.n_params else None, aux=slot_of[tape.aux], groups=groups)
     terms = needs_grad[link.child] & ~transparent[link.child]
     terms &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))   # an index has no gradient
     _backward_levels(np, plan, tape, kind, link.select(terms), gsrc, needs_grad, slot_of, first, kids)
@@ -458,38 +453,33 @@ def _backward_levels(np, plan, tape, kind, link, gsrc, needs_grad, slot_of, firs
     level = np.array(level)
     used = np.array([i for i, s in tape.leaf_slots.items()
                      if s < tape.n_params and needs_grad[i] and i != n - 1], np.int64)
-    k = len(used)
-    # each used parameter starts from its .grad: a term p.grad * 1.0 (the slot after the values
-    # holds 1.0) from a parent later than every node, so it comes first
+    k, n_values = len(used), plan.n_values
+    # each used parameter starts from its .grad: a first term p.grad * 1.0 (G's last slot holds 1.0)
     child = np.r_[used, link.child]
     order = np.lexsort((np.r_[np.zeros(k, np.int64), link.side], -np.r_[np.full(k, n), link.parent],
                         child, level[child]))
-    position = np.empty(len(order), np.int64)
-    position[order] = np.arange(len(order))
-    plan.n_terms, plan.initial = len(order), position[:k]
     plan.used = slot_of[used]
-    at = position[k:]
+    # a term's local derivative is read from one buffer: the values, then each op's extra (a relu's
+    # mask, an abs's sign), then the used parameters' grads. MUL: the other operand; +: the 1.0
     parent_kind = kind[link.parent]
-    last = max(len(kids) - 1, 0)
-    other = kids[np.minimum(first[link.parent] + 1 - np.minimum(link.side, 1), last)]   # MUL's other operand
-    plan.locals_ = [(name, at[parent_kind == name], slot_of[src][parent_kind == name])
-                    for name, src in ((MUL, other), (RELU, link.parent), (ABS, link.child))
-                    if (parent_kind == name).any()]
-    grads = np.r_[np.full(k, plan.n_values), slot_of[source]][order]
+    other = kids[np.minimum(first[link.parent] + 1 - np.minimum(link.side, 1), max(len(kids) - 1, 0))]
+    local = np.select([parent_kind == MUL, np.isin(parent_kind, (RELU, ABS))],
+                      [slot_of[other], n_values + slot_of[link.parent]], plan.one)
+    local = np.r_[2 * n_values + np.arange(k), local][order]
+    grads = np.r_[np.full(k, n_values), slot_of[source]][order]
     special = np.r_[np.zeros(k, np.int64), np.where(np.isin(parent_kind, (MAX, SELECT, ENGINE)), parent_kind, 0)][order]
     parents = np.r_[np.zeros(k, np.int64), slot_of[link.parent]][order]
     other = np.r_[np.zeros(k, np.int64), np.where(parent_kind == MAX, slot_of[link.child], link.side)][order]
-    child_level = level[child[order]]
+    child, child_level = child[order], level[child[order]]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        children, segment = np.unique(child[order][lo:hi], return_inverse=True)
+        children, segment = np.unique(child[lo:hi], return_inverse=True)
         specials = []
         for name in (MAX, SELECT, ENGINE):
-            where = np.flatnonzero(special[lo:hi] == name)
-            if len(where):
-                specials.append(_Special(name, where, parents[lo:hi][where], grads[lo:hi][where],
-                                         other[lo:hi][where]))
-        plan.levels.append(_Level(lo, hi, grads[lo:hi], segment, slot_of[children], specials))
+            at = np.flatnonzero(special[lo:hi] == name)
+            if len(at):
+                specials.append(_Special(name, at, parents[lo:hi][at], grads[lo:hi][at], other[lo:hi][at]))
+        plan.levels.append(_Level(local[lo:hi], grads[lo:hi], segment, slot_of[children], specials))
 
 
 # --- replay: forward by groups, backward by levels, on this call's numbers ---------------------------
@@ -500,14 +490,13 @@ class _Replay:
     def __init__(self, plan):
         np = _numpy()
         self.plan = plan
-        self.values = np.zeros(plan.n_values)
-        consts_lo = plan.inputs.stop
-        self.values[consts_lo:consts_lo + len(plan.consts)] = [c.data for c in plan.consts]
-        self.const_data = self.values[consts_lo:consts_lo + len(plan.consts)].tolist()
-        self.values[consts_lo + len(plan.consts)] = -0.0
-        self.values[consts_lo + len(plan.consts) + 1] = 1.0
-        self.extra = np.zeros(plan.n_values)   # per max node its winners' count, per select its index
-        self.terms = np.ones(plan.n_terms)     # local derivatives; sums keep their 1.0
+        # the values, then per op an extra number (relu's mask, abs's sign, max's count of
+        # winners, select's index), then the used parameters' grads: the local derivatives' buffer
+        self.buffer = np.zeros(2 * plan.n_values + len(plan.used))
+        self.values, self.extra = self.buffer[:plan.n_values], self.buffer[plan.n_values:2 * plan.n_values]
+        consts = slice(plan.inputs.stop, plan.inputs.stop + len(plan.consts))
+        self.values[consts] = self.const_data = [c.data for c in plan.consts]
+        self.values[plan.one - 1:plan.one + 1] = -0.0, 1.0
         self.grads = np.zeros(plan.n_values + 1)
         self.grads[-1] = 1.0
 
@@ -530,10 +519,11 @@ class _Replay:
         return loss
 
     def _check_consts(self):
-        for c, data in zip(self.plan.consts, self.const_data):
-            if not (c.data == data or c.data != c.data and data != data):
-                raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
-                                 f"({data!r} -> {c.data!r}): pass it in params")
+        now = list(map(_DATA.__get__, self.plan.consts))
+        if now != self.const_data:   # a list compares by identity first: a NaN kept equals itself
+            was, new = next((a, b) for a, b in zip(self.const_data, now) if a is not b)
+            raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
+                             f"({was!r} -> {new!r}): pass it in params")
 
     def _forward(self):
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
@@ -553,9 +543,12 @@ class _Replay:
                 V[g.lo:g.hi] = V[t[0]] * V[t[1]]
             elif kind == RELU:
                 x = V[t[0]]
-                V[g.lo:g.hi] = np.where(x < 0, 0.0, x)
+                V[g.lo:g.hi] = out = np.where(x < 0, 0.0, x)
+                self.extra[g.lo:g.hi] = out > 0   # relu'(0) = 0, as in torch
             elif kind == ABS:
-                V[g.lo:g.hi] = np.abs(V[t[0]])
+                x = V[t[0]]
+                V[g.lo:g.hi] = np.abs(x)
+                self.extra[g.lo:g.hi] = (x > 0) * 1.0 - (x < 0)   # abs'(0) = 0
             elif kind == MAX:
                 V[g.lo:g.hi] = best = _python_max(np, V[t])
                 self.extra[g.lo:g.hi] = (V[t] == best).sum(0)
@@ -571,14 +564,11 @@ class _Replay:
         return made
 
     def _backward(self, params, made):
-        np, plan, V, L, G, A = _numpy(), self.plan, self.values, self.terms, self.grads, self.extra
-        L[plan.initial] = [params[s].grad for s in plan.used.tolist()]
-        for kind, at, source in plan.locals_:
-            x = V[source]
-            L[at] = x if kind == MUL else (x > 0) if kind == RELU else (x > 0) * 1.0 - (x < 0)
+        np, plan, V, G, A = _numpy(), self.plan, self.values, self.grads, self.extra
+        self.buffer[2 * plan.n_values:] = [params[s].grad for s in plan.used.tolist()]
         G[plan.root] = 1.0
         for level in plan.levels:
-            t = L[level.lo:level.hi] * G[level.grads]
+            t = self.buffer[level.locals] * G[level.grads]
             for sp in level.specials:
                 g = G[sp.grads]
                 if sp.kind == MAX:   # tied winners share out.grad, as amax's backward divides it
