@@ -1,5 +1,7 @@
 """explore(root): a page that steps through the forward and backward pass, showing the engine's numbers.
 
+The page writes a minus sign as \u2212 (−), a real one, and numbers with 4 significant digits (short()).
+
 The first half reads the data the page embeds; the second half drives the page in a real headless
 Chromium (the system's, through Playwright), as a learner would.
 """
@@ -122,9 +124,9 @@ def test_op_steps_show_the_local_derivative_with_the_numbers():
     terms = {line for s in steps for line in s.get('terms', [])}
     o, x1, w1 = v['o'].data, v['x1'].data, v['w1'].data
     dn = 1 - o**2  # what tanh passes back to n, as Python floats compute it
-    assert f"tanh: (1 \u2212 out\u00b2) \u00d7 grad = (1 \u2212 {short(o)}\u00b2) \u00d7 1.0 = {short(dn)} \u2192 n" in terms
-    assert f"*: grad \u00d7 other.data = {short(dn)} \u00d7 {short(w1)} = {short(dn * w1)} \u2192 x1" in terms
-    assert f"+: grad \u00d7 1 = {short(dn)} \u00d7 1 = {short(dn)} \u2192 b" in terms
+    assert f"tanh: (1 \u2212 out²) × grad = (1 \u2212 {short(o)}²) × 1.0 = {short(dn)} → n" in terms
+    assert f"*: grad × other.data = {short(dn)} × {short(w1)} = {short(dn * w1)} → x1" in terms
+    assert f"+: grad × 1 = {short(dn)} × 1 = {short(dn)} → b" in terms
     assert short(dn) == '0.5' and short(w1) == '\u22123.0'
 
 
@@ -136,32 +138,32 @@ e3, ln2, s0 = math.exp(0.5), math.log(2), 1 / (1 + math.exp(-0.0))  # Python's o
 
 
 @pytest.mark.parametrize("make, expected", [
-    (lambda a: a.exp(), [f"exp: out \u00d7 grad = {short(e3)} \u00d7 1.0 = {short(e3)} \u2192 a"]),
-    (lambda a: (a * 4).log(), ["log: grad / x = 1.0 / 2.0 = 0.5 \u2192 #2",
-                               "*: grad \u00d7 other.data = 0.5 \u00d7 4.0 = 2.0 \u2192 a",
-                               "*: grad \u00d7 other.data = 0.5 \u00d7 0.5 = 0.25 \u2192 #1"]),
-    (lambda a: (a - 0.5).sigmoid(), [f"sigmoid: out \u00d7 (1 \u2212 out) \u00d7 grad = 0.5 \u00d7 (1 \u2212 0.5) "
-                                     f"\u00d7 1.0 = {short(s0 * (1 - s0))} \u2192 #2",
-                                     "+: grad \u00d7 1 = 0.25 \u00d7 1 = 0.25 \u2192 a",
-                                     "+: grad \u00d7 1 = 0.25 \u00d7 1 = 0.25 \u2192 #1"]),
-    (lambda a: (-a).relu(), ["ReLU: (out > 0) \u00d7 grad = (0.0 > 0) \u00d7 1.0 = 0.0 \u2192 #2",
-                             "*: grad \u00d7 other.data = 0.0 \u00d7 \u22121.0 = 0.0 \u2192 a",  # 0.0 + -0.0 is 0.0
-                             "*: grad \u00d7 other.data = 0.0 \u00d7 0.5 = 0.0 \u2192 #1"]),
-    (lambda a: (a - 2.5).abs(), ["abs: sign(x) \u00d7 grad = sign(\u22122.0) \u00d7 1.0 = \u22121.0 \u2192 #2",
-                                 "+: grad \u00d7 1 = \u22121.0 \u00d7 1 = \u22121.0 \u2192 a",
-                                 "+: grad \u00d7 1 = \u22121.0 \u00d7 1 = \u22121.0 \u2192 #1"]),
-    (lambda a: (a - 0.5).softplus(), ["softplus: sigmoid(x) \u00d7 grad = sigmoid(0.0) \u00d7 1.0 = 0.5 \u2192 #2",
-                                      "+: grad \u00d7 1 = 0.5 \u00d7 1 = 0.5 \u2192 a",
-                                      "+: grad \u00d7 1 = 0.5 \u00d7 1 = 0.5 \u2192 #1"]),
-    (lambda a: a**3, ["**3: n \u00d7 x^(n \u2212 1) \u00d7 grad = 3 \u00d7 (0.5)^(3 \u2212 1) \u00d7 1.0 = 0.75 \u2192 a"]),
-    (lambda a: 2**a, [f"2**: out \u00d7 ln(2) \u00d7 grad = {short(2**0.5)} \u00d7 ln(2) \u00d7 1.0 = "
-                      f"{short(2**0.5 * ln2)} \u2192 a"]),
-    (lambda a: amax([a, Value(0.5), Value(-1.0)]), ["max: grad / ties = 1.0 / 2 = 0.5 \u2192 a",
-                                                    "max: grad / ties = 1.0 / 2 = 0.5 \u2192 #1",
-                                                    "max: 0 (not the largest) = 0 = 0.0 \u2192 #2"]),
-    (lambda a: select([Value(3.0), a], Value(1)), ["select: 0 (not selected) = 0 = 0.0 \u2192 #0",
-                                                   "select: grad = 1.0 = 1.0 \u2192 a",
-                                                   "select: 0 (the index) = 0 = 0.0 \u2192 #2"]),
+    (lambda a: a.exp(), [f"exp: out × grad = {short(e3)} × 1.0 = {short(e3)} → a"]),
+    (lambda a: (a * 4).log(), ["log: grad / x = 1.0 / 2.0 = 0.5 → #2",
+                               "*: grad × other.data = 0.5 × 4.0 = 2.0 → a",
+                               "*: grad × other.data = 0.5 × 0.5 = 0.25 → #1"]),
+    (lambda a: (a - 0.5).sigmoid(), [f"sigmoid: out × (1 \u2212 out) × grad = 0.5 × (1 \u2212 0.5) "
+                                     f"× 1.0 = {short(s0 * (1 - s0))} → #2",
+                                     "+: grad × 1 = 0.25 × 1 = 0.25 → a",
+                                     "+: grad × 1 = 0.25 × 1 = 0.25 → #1"]),
+    (lambda a: (-a).relu(), ["ReLU: (out > 0) × grad = (0.0 > 0) × 1.0 = 0.0 → #2",
+                             "*: grad × other.data = 0.0 × \u22121.0 = 0.0 → a",  # 0.0 + -0.0 is 0.0
+                             "*: grad × other.data = 0.0 × 0.5 = 0.0 → #1"]),
+    (lambda a: (a - 2.5).abs(), ["abs: sign(x) × grad = sign(\u22122.0) × 1.0 = \u22121.0 → #2",
+                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → a",
+                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → #1"]),
+    (lambda a: (a - 0.5).softplus(), ["softplus: sigmoid(x) × grad = sigmoid(0.0) × 1.0 = 0.5 → #2",
+                                      "+: grad × 1 = 0.5 × 1 = 0.5 → a",
+                                      "+: grad × 1 = 0.5 × 1 = 0.5 → #1"]),
+    (lambda a: a**3, ["**3: n × x^(n \u2212 1) × grad = 3 × (0.5)^(3 \u2212 1) × 1.0 = 0.75 → a"]),
+    (lambda a: 2**a, [f"2**: out × ln(2) × grad = {short(2**0.5)} × ln(2) × 1.0 = "
+                      f"{short(2**0.5 * ln2)} → a"]),
+    (lambda a: amax([a, Value(0.5), Value(-1.0)]), ["max: grad / ties = 1.0 / 2 = 0.5 → a",
+                                                    "max: grad / ties = 1.0 / 2 = 0.5 → #1",
+                                                    "max: 0 (not the largest) = 0 = 0.0 → #2"]),
+    (lambda a: select([Value(3.0), a], Value(1)), ["select: 0 (not selected) = 0 = 0.0 → #0",
+                                                   "select: grad = 1.0 = 1.0 → a",
+                                                   "select: 0 (the index) = 0 = 0.0 → #2"]),
 ])
 def test_each_engine_op_explains_its_gradient_with_the_numbers(make, expected):
     assert terms_of(make(Value(0.5, label='a'))) == expected
@@ -172,7 +174,7 @@ def test_a_node_used_twice_shows_both_contributions_and_their_sum():
     y = a * a
     data = embedded(explore(y))
     (line,) = data['steps'][-1]['terms']
-    assert line == "*: grad \u00d7 other.data + grad \u00d7 other.data = 1.0 \u00d7 3.0 + 1.0 \u00d7 3.0 = 6.0 \u2192 a"
+    assert line == "*: grad × other.data + grad × other.data = 1.0 × 3.0 + 1.0 × 3.0 = 6.0 → a"
     assert final_grads(data) == [repr(6.0), repr(1.0)]
 
 
@@ -271,7 +273,7 @@ def test_lecture_nudge_raises_the_output_by_python_arithmetic():
     new = math.tanh(v['x1'].data * w1 + v['x2'].data * w2 + b)
     assert new > v['o'].data  # the output rises
     assert data['nudge']['data'][-1] == [short(new), repr(new)]
-    assert data['nudge']['text'].startswith("each parameter's data += 0.01 \u00d7 grad: o 0.7071 \u2192 ")
+    assert data['nudge']['text'].startswith("each parameter's data += 0.01 × grad: o 0.7071 → ")
     # the inputs are not parameters: they stay
     names = [entry['name'] for entry in data['nodes']]
     assert data['nudge']['data'][names.index('x1')][1] == repr(2.0)
@@ -309,11 +311,11 @@ def test_custom_op_shows_its_name_and_numbers():
     data = embedded(explore(y))
     expected_a = math.exp(a.data - out.data) * 2.0  # Python floats: what the closure computes
     logaddexp_step = next(s for s in data['steps'] if s.get('terms') and data['nodes'][s['node']]['op'] == 'logaddexp')
-    assert logaddexp_step['terms'][0] == f"logaddexp: {short(expected_a)} \u2192 a"
+    assert logaddexp_step['terms'][0] == f"logaddexp: {short(expected_a)} → a"
     assert final_grads(data)[0] == repr(expected_a)
     assert [e['op'] for e in data['nodes']] == ['', '', 'logaddexp', '', '*']
     # the engine's own ops in the same graph are still explained by their formula
-    assert data['steps'][-2]['terms'][0] == f"*: grad \u00d7 other.data = 1.0 \u00d7 2.0 = 2.0 \u2192 #2"
+    assert data['steps'][-2]['terms'][0] == f"*: grad × other.data = 1.0 × 2.0 = 2.0 → #2"
     assert data['nudge'] == {'available': False, 'reason': "the engine cannot recompute the op 'logaddexp'"}
 
 
@@ -325,7 +327,7 @@ def test_a_custom_op_reusing_an_engine_name_is_not_explained_by_its_formula():
         a.grad += 2.0 * out.grad
     out._backward = _backward
     data = embedded(explore(out))
-    assert data['steps'][-1]['terms'] == ["tanh: 2.0 \u2192 a"]
+    assert data['steps'][-1]['terms'] == ["tanh: 2.0 → a"]
     assert final_grads(data)[0] == repr(2.0)
     assert not data['nudge']['available']
 
@@ -429,7 +431,8 @@ def test_explore_rejects_a_computed_value_as_parameter_and_a_list_as_root():
 
 def test_missing_graphviz_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, 'graphviz', None)
-    with pytest.raises(ImportError, match=re.escape("explore needs the graphviz package: pip install 'micrograd[viz]'")):
+    message = "explore needs the graphviz package: pip install 'micrograd[viz]'"
+    with pytest.raises(ImportError, match=re.escape(message)):
         explore(Value(1.0))
 
 
@@ -526,8 +529,8 @@ def test_forward_then_backward_one_step_at_a_time(open_page):
     assert dict(shown(page, 'grad'))['o'] == '1.0' and dict(shown(page, 'grad'))['n'] == '?'
     page.keyboard.press('ArrowRight')  # back through tanh
     assert dict(shown(page, 'grad'))['n'] == '0.5'
-    assert '(1 \u2212 0.7071\u00b2) \u00d7 1.0 = 0.5 \u2192 n' in page.text_content('.callout')
-    assert '(1 \u2212 0.7071\u00b2) \u00d7 1.0 = 0.5' in page.text_content('#narration')
+    assert '(1 \u2212 0.7071²) × 1.0 = 0.5 → n' in page.text_content('.callout')
+    assert '(1 \u2212 0.7071²) × 1.0 = 0.5' in page.text_content('#narration')
     page.keyboard.press('ArrowLeft')
     assert dict(shown(page, 'grad'))['n'] == '?'
     page.keyboard.press('End')
@@ -626,3 +629,16 @@ def test_the_notebook_frame_runs_the_page(browser):
         assert problems == []
     finally:
         page.close()
+
+
+def test_laid_out_left_to_right_as_draw_dot_draws_it():
+    from micrograd.viz import draw_dot
+    v = lecture_neuron()
+    layout = embedded(explore(v['o']))['layout']
+    source = draw_dot(v['o']).source
+    assert len(layout['edges']) == source.count(' -> ')  # the same arrows: child to op, op to value
+    assert sum(box is not None for box in layout['ops']) == source.count('op [label=')
+    names = [x.label for x in trace_nodes(v['o'])[0]]
+    x = {name: layout['values'][i][0] for i, name in enumerate(names)}
+    assert x['x1'] < x['x1*w1'] < x['x1*w1 + x2*w2'] < x['n'] < x['o']  # inputs left, output right
+    assert max(x.values()) == x['o']
