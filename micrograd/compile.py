@@ -306,7 +306,9 @@ def _schedule(tape):
 
     order = np.lexsort((side[keep], parent[keep], top[parent][keep]))   # a sum's terms in fold order
     link = _Links(parent[keep][order], kids[keep][order], side[keep][order], top[parent][keep][order])
-    depth, needs_grad = _depths(n, link, tape)
+    is_param = np.zeros(n, bool)
+    is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
+    depth, needs_grad = _waves(np, n, link.child, link.owner, is_param)
 
     n_leaves = tape.n_params + tape.n_inputs + len(tape.consts)
     pad, one = n_leaves, n_leaves + 1   # slots holding -0.0 (x + -0.0 is x) and 1.0
@@ -397,19 +399,25 @@ def _fold_sums(np, kind, uses, first, kids, parent, side):
     return top, ~folded_link
 
 
-def _depths(n, link, tape):
-    """each node's forward depth, and whether a parameter is among what it is computed from"""
-    # links are sorted by owner, and an owner comes after its children: each read is final
-    depth, needs_grad = [0] * n, [False] * n
-    for i, s in tape.leaf_slots.items():
-        needs_grad[i] = s < tape.n_params
-    for s, c in zip(link.owner.tolist(), link.child.tolist()):
-        if depth[c] >= depth[s]:
-            depth[s] = depth[c] + 1
-        if needs_grad[c]:
-            needs_grad[s] = True
-    np = _numpy()
-    return np.array(depth), np.array(needs_grad)
+def _waves(np, n, src, dst, flag):
+    """each node's wave, 0 where no link enters, else one more than its links' sources' latest;
+    and flag spread along the links (a node is flagged if a source of one of its links is)"""
+    # Kahn's algorithm a wave at a time: a node is ready once every link into it has been followed
+    by_src = np.argsort(src, kind='stable')
+    src, dst = src[by_src], dst[by_src]
+    starts = np.searchsorted(src, np.arange(n + 1))
+    pending = np.bincount(dst, minlength=n)
+    wave, flag = np.zeros(n, np.int64), flag.copy()
+    ready, k = np.flatnonzero(pending == 0), 0
+    while len(ready):
+        wave[ready] = k
+        lo, hi = starts[ready], starts[ready + 1]
+        links = np.repeat(lo - np.cumsum(np.r_[0, (hi - lo)[:-1]]), hi - lo) + np.arange((hi - lo).sum())
+        flag[dst[links[flag[src[links]]]]] = True
+        targets, counts = np.unique(dst[links], return_counts=True)
+        pending[targets] -= counts
+        ready, k = targets[pending[targets] == 0], k + 1
+    return wave, flag
 
 
 def _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of, engine_ops, pad, one):
@@ -446,11 +454,7 @@ def _backward_levels(np, plan, tape, kind, link, gsrc, needs_grad, slot_of, firs
     """
     n = len(kind)
     source = gsrc[link.owner]   # the node whose gradient each term reads
-    level = [0] * n
-    for s, c in zip(source[::-1].tolist(), link.child[::-1].tolist()):
-        if level[s] >= level[c]:
-            level[c] = level[s] + 1
-    level = np.array(level)
+    level, _ = _waves(np, n, source, link.child, np.zeros(n, bool))
     used = np.array([i for i, s in tape.leaf_slots.items()
                      if s < tape.n_params and needs_grad[i] and i != n - 1], np.int64)
     k, n_values = len(used), plan.n_values
