@@ -445,28 +445,42 @@ def _layout(graphviz, nodes, edges, index, data):
     drawn = json.loads(dot.pipe(format='json'))
 
     _, _, width, height = (float(x) for x in drawn['bb'].split(','))
+
     def point(x, y):  # Graphviz's y grows upward, the page's downward
         return round(x + _MARGIN, 2), round(height - y + _MARGIN + _CALLOUT_ROOM, 2)
 
-    values, ops, names = [None] * len(nodes), [None] * len(nodes), []
-    for obj in drawn['objects']:
-        names.append(obj['name'])
+    values, ops = _boxes(drawn['objects'], point, len(nodes))
+    return {'width': round(width + 2 * _MARGIN, 2), 'height': round(height + 2 * _MARGIN + _CALLOUT_ROOM, 2),
+            'values': values, 'ops': ops, 'edges': _curves(drawn, point)}
+
+
+def _boxes(objects, point, count):
+    """[x, y, width, height] of each value's box and each op's ellipse (None for a leaf), centred"""
+    values, ops = [None] * count, [None] * count
+    for obj in objects:
         x, y = point(*(float(c) for c in obj['pos'].split(',')))
-        box = [x, y, round(float(obj['width']) * 72, 2), round(float(obj['height']) * 72, 2)]
-        i = int(obj['name'][1:].removesuffix('op'))
-        (ops if obj['name'].endswith('op') else values)[i] = box
+        box = [x, y, round(float(obj['width']) * 72, 2), round(float(obj['height']) * 72, 2)]  # inches
+        (ops if obj['name'].endswith('op') else values)[_node_number(obj['name'])] = box
+    return values, ops
+
+
+def _curves(drawn, point):
+    """each arrow as an SVG path and its head's polygon, with the values it joins: an arrow into an
+    op has the child as tail; the op's arrow into its value has tail None"""
+    names = [obj['name'] for obj in drawn['objects']]
     curves = []
-    for edge in drawn.get('edges', []):
+    for edge in drawn.get('edges', []):  # a lone leaf has none
         tail, head = names[edge['tail']], names[edge['head']]
         path = ' '.join(_svg_path(op['points'], point) for op in edge['_draw_'] if op['op'] == 'b')
         arrow = ' '.join('%s,%s' % point(*p) for op in edge.get('_hdraw_', []) if op['op'] == 'P'
                          for p in op['points'])
-        # an edge into a value's op: tail is the child; the op's edge into its value: tail is None
-        into = int(head[1:].removesuffix('op'))
-        curves.append({'tail': None if tail.endswith('op') else int(tail[1:]), 'head': into,
-                       'path': path, 'arrow': arrow})
-    return {'width': round(width + 2 * _MARGIN, 2), 'height': round(height + 2 * _MARGIN + _CALLOUT_ROOM, 2),
-            'values': values, 'ops': ops, 'edges': curves}
+        curves.append({'tail': None if tail.endswith('op') else _node_number(tail),
+                       'head': _node_number(head), 'path': path, 'arrow': arrow})
+    return curves
+
+
+def _node_number(name):
+    return int(name[1:].removesuffix('op'))  # 'n12' and 'n12op' belong to value 12
 
 
 def _svg_path(points, point):
