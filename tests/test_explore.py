@@ -12,6 +12,7 @@ import os
 import pathlib
 import re
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -384,6 +385,18 @@ def test_the_page_is_self_contained():
 
 def test_same_page_every_time():
     assert explore(lecture_neuron()['o']).page == explore(lecture_neuron()['o']).page
+
+
+def test_same_page_in_two_processes():
+    script = ("from micrograd.engine import Value\n"
+              "from micrograd.nn import MLP\n"
+              "from micrograd.viz import explore\n"
+              "m = MLP(2, [3, 1], act='tanh', rng=7)\n"
+              "y = m([Value(0.5, label='x1'), Value(-1.0, label='x2')])\n"
+              "print(explore(y, params=m.parameters()).page, end='')\n")
+    runs = [subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True, check=True,
+                           env={**os.environ, 'PYTHONHASHSEED': seed}).stdout for seed in ('1', '2')]
+    assert runs[0] == runs[1] and runs[0].startswith('<!DOCTYPE html>')
 
 
 def test_save_writes_the_page(tmp_path):
