@@ -13,7 +13,7 @@ Each design runs in fresh processes (interleaved, so a busy machine slows all al
 collector on as Python ships it, and once more with it off. Times are the process's CPU time
 (time.process_time), so other processes on a shared machine don't count; gc.callbacks time every
 collection the same way.
-Usage: python benchmarks/bench_closures.py [--procs 3] [--steps 5]
+Usage: python benchmarks/bench_closures.py [--procs 3] [--steps 10]
 """
 import argparse
 import gc
@@ -255,7 +255,7 @@ def worker(design, steps, collector):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--procs', type=int, default=3, help="fresh processes per design and setting")
-    parser.add_argument('--steps', type=int, default=5, help="timed steps per process")
+    parser.add_argument('--steps', type=int, default=10, help="timed steps per process")
     parser.add_argument('--worker', nargs=2, metavar=('DESIGN', 'GC'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -275,12 +275,13 @@ def main():
 
 def report(results):
     def med(key, design, collector):
-        return statistics.median(t for r in results[design, collector] for t in r[key]) * 1000
+        """a process's mean per step (a full collection falls on some steps only), median over processes"""
+        return statistics.median(statistics.fmean(r[key]) for r in results[design, collector]) * 1000
 
     ref = med('times', 'shared', 'on')
     nodes = results['shared', 'on'][0]['nodes']
-    print(f"moons step, MLP(2, [16, 16, 1]), 100 points, {nodes} nodes; CPU ms, medians over processes x "
-          f"steps; Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
+    print(f"moons step, MLP(2, [16, 16, 1]), 100 points, {nodes} nodes; CPU ms per step, median of "
+          f"the processes' means; Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
     print(f"{'design':<10} {'step ms':>8} {'ratio':>6} {'in gc ms':>9} {'gc off ms':>10} {'ratio':>6} "
           f"{'gen0/step':>9} {'gen1':>6} {'gen2':>6} {'objects/node':>12} {'max rss MB':>10}")
     for design in DESIGNS:
