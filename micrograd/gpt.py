@@ -269,16 +269,10 @@ def _as_rng(rng):
     raise TypeError(f"rng must be None, an int seed or a random.Random, got {type(rng).__name__}")
 
 
-def _import_torch(who):
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(f"{who} needs PyTorch: pip install 'micrograd[torch]'") from None
-    return torch
-
-
 def _torch_twin(model):
-    torch = _import_torch('GPT.to_torch')
+    from micrograd.interop import import_torch
+
+    torch = import_torch('GPT.to_torch')
     nn, F = torch.nn, torch.nn.functional
 
     def weight(rows):
