@@ -13,10 +13,13 @@ Each design runs in fresh processes (interleaved, so a busy machine slows all al
 collector on as Python ships it, and once more with it off. Times are the process's CPU time
 (time.process_time), so other processes on a shared machine don't count; gc.callbacks time every
 collection the same way.
-Usage: python benchmarks/bench_closures.py [--procs 3] [--steps 10]
+A full collection walks every object the process holds, its imports' too: --import sklearn.datasets
+shows what a big library loaded beside the model adds.
+Usage: python benchmarks/bench_closures.py [--procs 3] [--steps 10] [--import MODULE]
 """
 import argparse
 import gc
+import importlib
 import json
 import resource
 import statistics
@@ -256,24 +259,29 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--procs', type=int, default=3, help="fresh processes per design and setting")
     parser.add_argument('--steps', type=int, default=10, help="timed steps per process")
+    parser.add_argument('--import', dest='module', help="a module each process imports first, e.g. numpy")
     parser.add_argument('--worker', nargs=2, metavar=('DESIGN', 'GC'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if args.module:
+            importlib.import_module(args.module)
         return worker(args.worker[0], args.steps, args.worker[1] == 'on')
     results = {}
     for _ in range(args.procs):  # interleaved: every design sees the same machine load
         for collector in ('on', 'off'):
             for design in DESIGNS:
+                extra = ['--import', args.module] if args.module else []
                 out = subprocess.run([sys.executable, __file__, '--worker', design, collector,
-                                      '--steps', str(args.steps)], capture_output=True, text=True, check=True)
+                                      '--steps', str(args.steps), *extra], capture_output=True, text=True,
+                                     check=True)
                 r = json.loads(out.stdout)
                 results.setdefault((design, collector), []).append(r)
     losses = {json.dumps(r['losses']) for rs in results.values() for r in rs}
     assert len(losses) == 1, "the three designs must compute the same losses"
-    report(results)
+    report(results, args.module)
 
 
-def report(results):
+def report(results, module):
     def med(key, design, collector):
         """a process's mean per step (a full collection falls on some steps only), median over processes"""
         return statistics.median(statistics.fmean(r[key]) for r in results[design, collector]) * 1000
@@ -281,7 +289,8 @@ def report(results):
     ref = med('times', 'shared', 'on')
     nodes = results['shared', 'on'][0]['nodes']
     print(f"moons step, MLP(2, [16, 16, 1]), 100 points, {nodes} nodes; CPU ms per step, median of "
-          f"the processes' means; Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}")
+          f"the processes' means; Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}"
+          + (f"; {module} imported" if module else ""))
     print(f"{'design':<10} {'step ms':>8} {'ratio':>6} {'in gc ms':>9} {'gc off ms':>10} {'ratio':>6} "
           f"{'gen0/step':>9} {'gen1':>6} {'gen2':>6} {'objects/node':>12} {'max rss MB':>10}")
     for design in DESIGNS:
