@@ -229,7 +229,7 @@ def _record(fn, params, args, has_aux):
                  leaf_slots, consts, len(params), len(inputs), [position[v] for v in aux])
 
 
-# --- scheduling: the tape as forward groups by depth and op, and backward levels ------------------
+# --- scheduling: forward groups by depth and op, backward levels ------------------------------------
 
 LEAF, ADD, MUL, RELU, ABS, MAX, SELECT, ENGINE = range(8)   # node kinds
 _KINDS = {'+': ADD, '*': MUL, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
@@ -244,24 +244,24 @@ class _Group:
     lo: int
     hi: int
     table: object        # the operands' slots: one row per operand (or term), one column per node
-    factor: object = None   # a sum's: each term is values[table] * values[factor] (1.0 if plain)
-    op: object = None    # ENGINE's: the engine's op on one Value, e.g. Value.tanh
+    factor: object       # ADD: each term is values[table] * values[factor] (the 1.0 if a plain term)
+    op: object           # ENGINE: the engine's op on one Value, e.g. Value.tanh
 
 
 @dataclasses.dataclass
 class _Special:
-    """a level's terms that are not local derivative * the parent's gradient"""
+    """a level's terms that are not local derivative * gradient: made from both by the op's rule"""
     kind: int            # MAX, SELECT or ENGINE
     at: object           # their positions within the level's terms
-    parents: object      # their parents' value slots
-    grads: object        # the slots of the gradients they read
+    parents: object      # their parents' slots
+    grads: object        # the gradient slots they read
     other: object        # MAX: the child's slot; SELECT: the child's operand position
 
 
 @dataclasses.dataclass
 class _Level:
-    """gradient terms added up by one bincount: every term of each child the level holds"""
-    locals: object       # where each term's local derivative is: values, the op's extras or p.grad
+    """gradient terms added up by one bincount: all the terms of the children it holds"""
+    locals: object       # where each term's local derivative is: a value, an op's extra or a p.grad
     grads: object        # the gradient slot each term reads
     segment: object      # each term's child, numbered within the level
     children: object     # the children's slots
@@ -273,60 +273,33 @@ class _Plan:
     """what a replay runs, as index arrays into one array of values (and one of gradients)"""
     n_values: int
     consts: list
-    inputs: slice
-    one: int             # the slot holding 1.0 (and, before it, -0.0)
+    inputs: slice        # the inputs' slots (params come first, at their index in params)
+    one: int             # the slot holding 1.0; the one before it holds -0.0
     root: int
     root_param: object   # the loss's index in params if it is one, else None
     aux: object
     groups: list
-    used: object = None  # the used parameters' indices (= their slots)
-    levels: list = dataclasses.field(default_factory=list)
+    used: object         # the slots (= indices) of the parameters the loss depends on
+    levels: list
 
 
-def _schedule(tape):
-    """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
-    np = _numpy()
-    n, lens, kids = len(tape.ops), tape.lens, tape.kids
-    opkey, kind, engine_ops = _kinds(np, tape.ops, lens)
-    first = np.cumsum(lens) - lens
-    parent = np.repeat(np.arange(n), lens)
-    side = np.arange(len(kids)) - first[parent]
-    uses = np.bincount(kids, minlength=n)
-    uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
-    top, keep = _fold_sums(np, kind, uses, first, kids, parent, side)
-    # a node whose one use is as a term of a sum has that sum's gradient: it needs no term of its
-    # own (0.0 + g is g). A product used that way is also computed inside the sum, with no slot
-    link_parent = np.zeros(n, np.int64)
-    link_parent[kids] = parent
-    transparent = (lens > 0) & (uses == 1) & (kind[link_parent] == ADD)
-    fused = transparent & (kind == MUL)
-    gsrc = np.where(transparent, top[link_parent], np.arange(n))
-    while not np.array_equal(gsrc[gsrc], gsrc):   # pointer jumping, to the first sum that is not
-        gsrc = gsrc[gsrc]
+@dataclasses.dataclass
+class _Graph:
+    """the tape as per-node arrays, and what the scheduling passes find out about each node"""
+    kind: object
+    opkey: object        # nodes with the same _op share a key
+    first: object        # where a node's children start in kids
+    kids: object
+    top: object          # the sum a + node is folded into (itself if none)
+    fused: object        # a product computed inside the sum that is its only user
+    gsrc: object         # the node whose gradient a node has (a sum's, if the sum is its only user)
+    slot: object = None  # each node's slot in the values (-1 for fused products)
 
-    order = np.lexsort((side[keep], parent[keep], top[parent][keep]))   # a sum's terms in fold order
-    link = _Links(parent[keep][order], kids[keep][order], side[keep][order], top[parent][keep][order])
-    is_param = np.zeros(n, bool)
-    is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
-    depth, needs_grad = _waves(np, n, link.child, link.owner, is_param)
-
-    n_leaves = tape.n_params + tape.n_inputs + len(tape.consts)
-    pad, one = n_leaves, n_leaves + 1   # slots holding -0.0 (x + -0.0 is x) and 1.0
-    nodes = np.flatnonzero((lens > 0) & (top == np.arange(n)) & ~fused)
-    nodes = nodes[np.lexsort((nodes, np.bincount(link.owner, minlength=n)[nodes], opkey[nodes], depth[nodes]))]
-    slot_of = np.full(n, -1, np.int64)
-    slot_of[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
-    slot_of[nodes] = one + 1 + np.arange(len(nodes))
-    groups = _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of,
-                             engine_ops, pad, one)
-    plan = _Plan(n_values=one + 1 + len(nodes), consts=tape.consts,
-                 inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), one=one,
-                 root=int(slot_of[n - 1]), root_param=tape.leaf_slots[n - 1] if lens[n - 1] == 0 and
-                 tape.leaf_slots[n - 1] < tape.n_params else None, aux=slot_of[tape.aux], groups=groups)
-    terms = needs_grad[link.child] & ~transparent[link.child]
-    terms &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))   # an index has no gradient
-    _backward_levels(np, plan, tape, kind, link.select(terms), gsrc, needs_grad, slot_of, first, kids)
-    return plan
+    def operand(self, nodes, i):
+        """each node's i-th child (clamped where a node has fewer: the result is then unused)"""
+        np = _numpy()
+        kids = self.kids if len(self.kids) else np.zeros(1, np.int64)   # a loss that is a leaf
+        return kids[np.minimum(self.first[nodes] + i, len(kids) - 1)]
 
 
 @dataclasses.dataclass
@@ -339,6 +312,45 @@ class _Links:
 
     def select(self, mask):
         return _Links(self.parent[mask], self.child[mask], self.side[mask], self.owner[mask])
+
+
+def _schedule(tape):
+    """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
+    np = _numpy()
+    n, lens, kids = len(tape.ops), tape.lens, tape.kids
+    opkey, kind, engine_ops = _kinds(np, tape.ops, lens)
+    first = np.cumsum(lens) - lens
+    parent = np.repeat(np.arange(n), lens)
+    side = np.arange(len(kids)) - first[parent]
+    uses = np.bincount(kids, minlength=n)
+    uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
+    graph = _fold(np, kind, opkey, first, kids, uses, parent)
+    keep = graph.top[kids] == kids   # a link to a node folded into its user's sum disappears
+    order = np.lexsort((side[keep], parent[keep], graph.top[parent][keep]))   # a sum's terms in fold order
+    link = _Links(parent[keep][order], kids[keep][order], side[keep][order], graph.top[parent][keep][order])
+    is_param = np.zeros(n, bool)
+    is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
+    depth, needs_grad = _waves(np, n, link.child, link.owner, is_param)
+
+    one = tape.n_params + tape.n_inputs + len(tape.consts) + 1   # after the leaves: -0.0, 1.0
+    nodes = np.flatnonzero((lens > 0) & (graph.top == np.arange(n)) & ~graph.fused)
+    terms = np.bincount(link.owner, minlength=n)
+    nodes = nodes[np.lexsort((nodes, terms[nodes], opkey[nodes], depth[nodes]))]
+    graph.slot = np.full(n, -1, np.int64)
+    graph.slot[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
+    graph.slot[nodes] = one + 1 + np.arange(len(nodes))
+
+    last = tape.leaf_slots.get(n - 1, -1)
+    used = np.flatnonzero(is_param & needs_grad & (np.arange(n) != n - 1))
+    plan = _Plan(one + 1 + len(nodes), tape.consts, slice(tape.n_params, tape.n_params + tape.n_inputs),
+                 one, int(graph.slot[n - 1]), last if 0 <= last < tape.n_params else None,
+                 graph.slot[tape.aux], _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one),
+                 graph.slot[used], [])
+    # gradient terms: into what needs a gradient and has no sum's to share; an index gets none
+    wanted = needs_grad[link.child] & (graph.gsrc[link.child] == link.child)
+    wanted &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))
+    plan.levels = _backward_levels(np, graph, link.select(wanted), used, plan)
+    return plan
 
 
 def _kinds(np, ops, lens):
@@ -374,29 +386,39 @@ def _engine_op(op):
                      "exp log sigmoid softplus amax select and the ops built from them")
 
 
-def _fold_sums(np, kind, uses, first, kids, parent, side):
-    """each node's top, the sum it is folded into (itself if none), and which links remain
+def _fold(np, kind, opkey, first, kids, uses, parent):
+    """the one pass that reshapes the graph: sums folded, products fused into them
 
-    The one pass that reshapes the graph: a chain of + nodes, each the only user of the one below,
-    is one n-ary sum. Folded left to right it gives the chain's value bit for bit, and every term
-    gets the top's gradient. A + node absorbs one operand at most (its first if it can), so a chain
-    stays a line; the terms of the node below come first, right on either side (x + y == y + x).
+    A chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to right
+    it gives the chain's value bit for bit, and every term gets the top's gradient. A + node absorbs
+    one operand at most (its first if it can), so a chain stays a line; the terms of the node below
+    come first, right on either side (x + y == y + x). A node whose only use is as a term of a sum
+    has the sum's gradient (0.0 + g is g): it needs no gradient of its own, and a product used that
+    way is computed inside the sum, with no slot of its own.
     """
     n = len(kind)
+    graph = _Graph(kind, opkey, first, kids, np.arange(n), None, None)
     is_add = kind == ADD
     foldable = is_add & (uses == 1)
-    last = max(len(kids) - 1, 0)
-    a = np.where(is_add, kids[np.minimum(first, last)], 0) if len(kids) else np.zeros(n, np.int64)
-    b = np.where(is_add, kids[np.minimum(first + 1, last)], 0) if len(kids) else a
+    a, b = graph.operand(np.arange(n), 0), graph.operand(np.arange(n), 1)
     take_a = is_add & foldable[a]
     take_b = is_add & ~take_a & foldable[b]
     below = np.where(take_a, a, np.where(take_b, b, -1))
-    top = np.arange(n)
-    top[below[below >= 0]] = np.flatnonzero(below >= 0)
-    while not np.array_equal(top[top], top):   # pointer jumping: each finds the top of its chain
-        top = top[top]
-    folded_link = (take_a[parent] & (side == 0)) | (take_b[parent] & (side == 1))
-    return top, ~folded_link
+    graph.top[below[below >= 0]] = np.flatnonzero(below >= 0)
+    graph.top = _roots(np, graph.top)
+    user = np.zeros(n, np.int64)
+    user[kids] = parent   # a node's user, if it has one only
+    shares = (kind > LEAF) & (uses == 1) & (kind[user] == ADD)
+    graph.fused = shares & (kind == MUL)
+    graph.gsrc = _roots(np, np.where(shares, graph.top[user], np.arange(n)))
+    return graph
+
+
+def _roots(np, up):
+    """follow up[] from every node until it stops moving (pointer jumping)"""
+    while not np.array_equal(up[up], up):
+        up = up[up]
+    return up
 
 
 def _waves(np, n, src, dst, flag):
@@ -411,79 +433,77 @@ def _waves(np, n, src, dst, flag):
     ready, k = np.flatnonzero(pending == 0), 0
     while len(ready):
         wave[ready] = k
-        lo, hi = starts[ready], starts[ready + 1]
-        links = np.repeat(lo - np.cumsum(np.r_[0, (hi - lo)[:-1]]), hi - lo) + np.arange((hi - lo).sum())
-        flag[dst[links[flag[src[links]]]]] = True
-        targets, counts = np.unique(dst[links], return_counts=True)
+        lo, count = starts[ready], starts[ready + 1] - starts[ready]
+        out = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())   # their links
+        flag[dst[out[flag[src[out]]]]] = True
+        targets, counts = np.unique(dst[out], return_counts=True)
         pending[targets] -= counts
         ready, k = targets[pending[targets] == 0], k + 1
     return wave, flag
 
 
-def _forward_groups(np, link, nodes, kind, opkey, depth, fused, first, kids, slot_of, engine_ops, pad, one):
-    """the op nodes, sorted by depth, op and width, as groups with their operands' slots"""
-    terms = np.bincount(link.owner, minlength=len(kind))
-    width = np.where((kind == ADD) & (terms > _SUM_WIDTH), 1 << np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
-    key = np.stack([depth[nodes], opkey[nodes], width[nodes]], 1)
-    bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else np.zeros(1, np.int64)
-    starts = np.searchsorted(link.owner, np.arange(len(kind)))   # links are sorted by owner
-    # a term's two factors: a fused product's operands, or the child and the 1.0
-    last = max(len(kids) - 1, 0)
-    factor_a = np.where(fused, slot_of[kids[np.minimum(first, last)]], slot_of) if len(kids) else slot_of
-    factor_b = np.where(fused, slot_of[kids[np.minimum(first + 1, last)]], one) if len(kids) else slot_of
-    left, right = np.r_[factor_a[link.child], pad], np.r_[factor_b[link.child], one]
+def _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one):
+    """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
+    # a group of sums is one table: up to _SUM_WIDTH terms they group by their exact count,
+    # longer ones by the next power of 2, padded with -0.0 (x + -0.0 is x)
+    width = np.where((graph.kind == ADD) & (terms > _SUM_WIDTH),
+                     2 ** np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
+    key = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
+    bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else [0]
+    starts = np.searchsorted(link.owner, np.arange(len(graph.kind)))   # links are sorted by owner
+    # a term's two factors: a fused product's operands, or the child and the 1.0 (then the -0.0 pad)
+    every = np.arange(len(graph.kind))
+    left = np.where(graph.fused, graph.slot[graph.operand(every, 0)], graph.slot)
+    right = np.where(graph.fused, graph.slot[graph.operand(every, 1)], one)
+    left, right = np.r_[left[link.child], one - 1], np.r_[right[link.child], one]
     groups = []
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
         members = nodes[lo:hi]
         span = np.arange(width[members[0]])[:, None]
-        at = np.where(span < terms[members], starts[members] + span, len(left) - 1)   # or the pad
-        k = int(kind[members[0]])
-        groups.append(_Group(k, int(slot_of[members[0]]), int(slot_of[members[-1]]) + 1, left[at],
-                             right[at] if k == ADD and (right[at] != one).any() else None,
-                             engine_ops.get(int(opkey[members[0]]))))
+        at = np.where(span < terms[members], starts[members] + span, len(left) - 1)
+        kind = int(graph.kind[members[0]])
+        plain = kind != ADD or (right[at] == one).all()
+        groups.append(_Group(kind, int(graph.slot[members[0]]), int(graph.slot[members[-1]]) + 1,
+                             left[at], None if plain else right[at],
+                             engine_ops.get(int(graph.opkey[members[0]]))))
     return groups
 
 
-def _backward_levels(np, plan, tape, kind, link, gsrc, needs_grad, slot_of, first, kids):
-    """fill plan's backward: the gradient terms in replay order, grouped into levels
+def _backward_levels(np, graph, link, used, plan):
+    """the gradient terms in the order backward() adds them, grouped into levels
 
-    Each term is one link's contribution, local derivative * the parent's gradient, added to its
-    child in backward()'s order: parents later in topological order first, then by operand. A
-    child's level is one more than that of every gradient it reads, so all its terms are ready in
-    one bincount.
+    A term is one link's contribution, local derivative * the gradient it reads. Each child's
+    terms come in backward()'s order: parents later in topological order first, then by operand;
+    each used parameter's first term is its .grad * 1.0. A child's level is one more than that of
+    every gradient it reads, so a level's terms are all ready at once.
     """
-    n = len(kind)
-    source = gsrc[link.owner]   # the node whose gradient each term reads
+    n, n_values, k = len(graph.kind), plan.n_values, len(used)
+    source = graph.gsrc[link.owner]   # the node whose gradient each term reads
     level, _ = _waves(np, n, source, link.child, np.zeros(n, bool))
-    used = np.array([i for i, s in tape.leaf_slots.items()
-                     if s < tape.n_params and needs_grad[i] and i != n - 1], np.int64)
-    k, n_values = len(used), plan.n_values
-    # each used parameter starts from its .grad: a first term p.grad * 1.0 (G's last slot holds 1.0)
     child = np.r_[used, link.child]
     order = np.lexsort((np.r_[np.zeros(k, np.int64), link.side], -np.r_[np.full(k, n), link.parent],
                         child, level[child]))
-    plan.used = slot_of[used]
-    # a term's local derivative is read from one buffer: the values, then each op's extra (a relu's
-    # mask, an abs's sign), then the used parameters' grads. MUL: the other operand; +: the 1.0
-    parent_kind = kind[link.parent]
-    other = kids[np.minimum(first[link.parent] + 1 - np.minimum(link.side, 1), max(len(kids) - 1, 0))]
-    local = np.select([parent_kind == MUL, np.isin(parent_kind, (RELU, ABS))],
-                      [slot_of[other], n_values + slot_of[link.parent]], plan.one)
+    # local derivatives come from one buffer: the values, each op's extra (relu's mask, abs's sign),
+    # the used parameters' grads. MUL's is the other operand, ADD's (and the specials') the 1.0
+    kind = graph.kind[link.parent]
+    other = graph.operand(link.parent, 1 - np.minimum(link.side, 1))
+    local = np.select([kind == MUL, (kind == RELU) | (kind == ABS)],
+                      [graph.slot[other], n_values + graph.slot[link.parent]], plan.one)
     local = np.r_[2 * n_values + np.arange(k), local][order]
-    grads = np.r_[np.full(k, n_values), slot_of[source]][order]
-    special = np.r_[np.zeros(k, np.int64), np.where(np.isin(parent_kind, (MAX, SELECT, ENGINE)), parent_kind, 0)][order]
-    parents = np.r_[np.zeros(k, np.int64), slot_of[link.parent]][order]
-    other = np.r_[np.zeros(k, np.int64), np.where(parent_kind == MAX, slot_of[link.child], link.side)][order]
+    grads = np.r_[np.full(k, n_values), graph.slot[source]][order]   # G's last slot holds 1.0
+    special = np.r_[np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0)][order]
+    parents = np.r_[np.zeros(k, np.int64), graph.slot[link.parent]][order]
+    other = np.r_[np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[link.child], link.side)][order]
     child, child_level = child[order], level[child[order]]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+    levels = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
         children, segment = np.unique(child[lo:hi], return_inverse=True)
-        specials = []
-        for name in (MAX, SELECT, ENGINE):
-            at = np.flatnonzero(special[lo:hi] == name)
-            if len(at):
-                specials.append(_Special(name, at, parents[lo:hi][at], grads[lo:hi][at], other[lo:hi][at]))
-        plan.levels.append(_Level(local[lo:hi], grads[lo:hi], segment, slot_of[children], specials))
+        specials = [_Special(name, at, parents[lo:hi][at], grads[lo:hi][at], other[lo:hi][at])
+                    for name in (MAX, SELECT, ENGINE)
+                    for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)]
+        levels.append(_Level(local[lo:hi], grads[lo:hi], segment, graph.slot[children], specials))
+    return levels
 
 
 # --- replay: forward by groups, backward by levels, on this call's numbers ---------------------------
