@@ -8,8 +8,9 @@ same stable formula).
 
 Two choices depend on the data, and each is made by an op, never by Python code reading .data:
 which embedding row a token reads (engine.select, with the token as its index), and which
-log-probability the loss takes (losses.cross_entropy, by select too). A recording of one sequence length (micrograd.compile) then replays any name
-of that length. Sampling reads .data to draw the next character: it is never compiled.
+log-probability the loss takes (losses.cross_entropy, by select too). A recording of one
+sequence length (micrograd.compile) then replays any name of that length. Sampling reads .data
+to draw the next character: it is never compiled.
 """
 import math
 import numbers
@@ -80,9 +81,10 @@ class Block(Module):
     def __call__(self, x, keys, values):
         """x at the next position; keys and values: this layer's cache, which it extends by one"""
         h = rmsnorm(x)
+        q = linear(h, self.attn_wq)
         keys.append(linear(h, self.attn_wk))
         values.append(linear(h, self.attn_wv))
-        heads = attention(linear(h, self.attn_wq), keys, values, self.n_head)
+        heads = attention(q, keys, values, self.n_head)
         x = _add(x, linear(heads, self.attn_wo))
         return _add(x, mlp(rmsnorm(x), self.mlp_fc1, self.mlp_fc2))
 
