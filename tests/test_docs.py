@@ -90,9 +90,26 @@ def test_prints_check_is_a_subsequence_in_order():
     assert not _is_subsequence(["1"], ["10"])  # a whole line, not a prefix
 
 
+def _anchors(page):
+    """the anchors GitHub makes of a page's headings: lowercase, punctuation dropped, spaces as -"""
+    text = re.sub(r"^```.*?^```", "", _text(page), flags=re.S | re.M)  # a '# comment' in code is no heading
+    headings = re.findall(r"^#+ (.*)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
-def test_relative_links_lead_to_files(page):
+def test_relative_links_lead_to_files_and_headings(page):
     targets = re.findall(r"\]\(([^)\s]+)\)", _text(page))
-    local = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
-    missing = [t for t in local if not (page.parent / t).exists()]
-    assert not missing, f"{page.name} links to files that do not exist: {missing}"
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    missing = []
+    for target in local:
+        path, _, anchor = target.partition("#")
+        file = page.parent / path if path else page
+        if not file.exists() or (anchor and file.suffix == ".md" and anchor not in _anchors(file)):
+            missing.append(target)
+    assert not missing, f"{page.name} links to files or headings that do not exist: {missing}"
+
+
+def test_anchors_are_githubs():
+    assert _anchors(ROOT / "docs" / "api.md") >= {"value", "numbers-in-python-floats-out", "microgradnn",
+                                                  "amax-select-and-the-graph-walk", "backward"}
