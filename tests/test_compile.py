@@ -328,6 +328,24 @@ def test_a_refusal_fn_catches_is_raised_anyway():
         compile(fn, [w], (1.0,))
 
 
+def test_the_data_slot_is_restored_whatever_fn_does():
+    w = Value(1.5)
+    slot = Value.__dict__['data']
+
+    def fails(x):
+        raise KeyError("fn's own error")
+    with pytest.raises(KeyError):
+        compile(fails, [w], (1.0,))
+    assert Value.__dict__['data'] is slot
+
+    def records_inside(x):
+        compile(lambda y: w * y, [w], (1.0,))
+        return w * x
+    with pytest.raises(RuntimeError, match="can't record inside"):
+        compile(records_inside, [w], (1.0,))
+    assert Value.__dict__['data'] is slot and Value(2.0).data == 2.0
+
+
 def test_numbers_that_are_not_watched_may_be_read():
     w, c = Value(1.5), Value(3.0)   # c: a constant fn does not compute from params or inputs
 
