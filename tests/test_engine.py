@@ -756,3 +756,12 @@ def test_select_refuses_an_index_out_of_range_or_not_an_integer_naming_it(index,
 def test_select_refuses_an_empty_list():
     with pytest.raises(ValueError, match="select needs at least one value"):
         select([], 0)
+
+
+@pytest.mark.parametrize("base, op", [(2, '2**'), (np.int64(3), '3**'), (2.5, '2.5**'),
+                                      (np.float32(0.1), '0.10000000149011612**'),
+                                      (fractions.Fraction(1, 3), '0.3333333333333333**')])
+def test_rpow_op_names_the_base_it_computed_with(base, op):
+    # viz and compile read the base back from the op's name: it must be the float the power used
+    out = base ** Value(1.0)
+    assert out._op == op and float(op[:-2]) == out.data
