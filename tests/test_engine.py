@@ -1,4 +1,5 @@
-"""Value against PyTorch in float64: every op, the README example, reuse, random graphs, the edges."""
+"""Value against PyTorch in float64: every op, the README example, reuse, random graphs, the edges,
+numbers of every kind on either side of every operator, backward() called again and over two losses."""
 import fractions
 import gc
 import math
