@@ -112,6 +112,7 @@ class Compiled:
 # --- recording: one eager run of fn, watched, and its graph as a tape -----------------------------
 
 _DATA = Value.__dict__['data']       # the slot descriptor of Value.data
+_GRAD = operator.attrgetter('grad')
 
 
 class _Watch:
@@ -589,7 +590,8 @@ class _Replay:
 
     def _backward(self, params, made):
         np, plan, V, G, A = _numpy(), self.plan, self.values, self.grads, self.extra
-        self.buffer[2 * plan.n_values:] = [params[s].grad for s in plan.used.tolist()]
+        used = [params[s] for s in plan.used.tolist()]
+        self.buffer[2 * plan.n_values:] = np.fromiter(map(_GRAD, used), float, len(used))
         G[plan.root] = 1.0
         for level in plan.levels:
             t = self.buffer[level.locals] * G[level.grads]
@@ -603,8 +605,8 @@ class _Replay:
                     t[sp.at] = [_engine_term(made[s], x) for s, x in zip(sp.parents.tolist(), g.tolist())]
             # bincount adds each child's terms in array order: backward()'s order
             G[level.children] = np.bincount(level.segment, t, len(level.children))
-        for s, grad in zip(plan.used.tolist(), G[plan.used].tolist()):
-            params[s].grad = grad
+        for p, grad in zip(used, G[plan.used].tolist()):
+            p.grad = grad
 
 
 def _python_max(np, rows):
