@@ -8,8 +8,8 @@ class Value:
     """a scalar and its gradient"""
     # Each op keeps one backward function, shared by all its nodes, in _grad_fn; _backward makes
     # the lecture's closure on demand. A closure per node adds a function and its cells for the
-    # garbage collector to track, 3x the objects: a moons step runs 3.6x slower even without the
-    # original's node -> closure -> node cycle, 6.5x with it (benchmarks/bench_closures.py)
+    # garbage collector to track, 3x the objects: a moons step runs about 4x slower even without the
+    # original's node -> closure -> node cycle, about 7x with it (benchmarks/bench_closures.py)
     __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn')
     __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
 
