@@ -205,3 +205,28 @@ def test_custom_op_matches_the_built_in_softplus():
         z.backward()
         assert y.data == z.data
         assert a.grad == pytest.approx(b.grad, rel=1e-15, abs=1e-300)  # sigmoid written two ways
+
+
+def sin(x):
+    """sin, the shared-function way (docs/testing.md): one backward function for every sin node"""
+    out = Value(math.sin(x.data), (x,), 'sin')
+    out._grad_fn = _sin_backward
+    return out
+
+
+def _sin_backward(out):  # out = sin(a)
+    a, = out._prev
+    a.grad += math.cos(a.data) * out.grad  # d/dx sin(x) = cos(x)
+
+
+def test_shared_function_custom_op_matches_torch_call_after_call():
+    x, xt = Value(0.5), leaf(0.5)
+    y, yt = sin(x * x) * x, torch.sin(xt * xt) * xt
+    for _ in range(2):  # leaves accumulate, as in torch with retain_graph=True
+        y.backward()
+        yt.backward(retain_graph=True)
+        assert x.grad == pytest.approx(xt.grad.item(), rel=1e-12, abs=1e-15)
+    y.grad = 1.0
+    y._prev[0].grad = 0.0
+    y._backward()  # the lecture's closure, made on the spot, runs the shared function
+    assert y._prev[0].grad == x.data  # d(s * x)/ds = x
