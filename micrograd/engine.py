@@ -189,15 +189,16 @@ def amax(values):
     """the largest of values; its gradient goes to the winner, split evenly among ties as torch.amax"""
     # not detached: where a stable softmax or log-sum-exp subtracts it, its gradient cancels
     values = _as_values(values, 'amax')
-    out = Value(max(v.data for v in values), values, 'max')
+    out = Value(_max([v.data for v in values]), values, 'max')
     out._grad_fn = _amax_backward
     return out
 
 
 def _amax_backward(out):  # out = amax(values)
-    winners = [v for v in out._prev if v.data == out.data]
+    nan = math.isnan(out.data)  # then no value wins, and torch gives each of them nan
+    winners = out._prev if nan else [v for v in out._prev if v.data == out.data]
     for v in winners:
-        v.grad += out.grad / len(winners)  # d max / d winner = 1, split among ties
+        v.grad += math.nan if nan else out.grad / len(winners)  # d max / d winner = 1, split among ties
 
 
 def select(values, index):
@@ -271,6 +272,11 @@ def _as_values(values, op):
     if not values:
         raise ValueError(f"{op} needs at least one value")
     return values
+
+
+def _max(xs):
+    """the largest of xs, or nan if one is nan, as torch.amax: Python's max would depend on the order"""
+    return math.nan if any(map(math.isnan, xs)) else max(xs)
 
 
 def _as_index(i, n):

@@ -766,3 +766,13 @@ def test_rpow_op_names_the_base_it_computed_with(base, op):
     # viz and compile read the base back from the op's name: it must be the float the power used
     out = base ** Value(1.0)
     assert out._op == op and float(op[:-2]) == out.data
+
+
+@pytest.mark.parametrize("xs", [[1.0, math.nan, 2.0], [math.nan, 1.0], [1.0, math.nan], [math.nan, math.nan]])
+def test_amax_propagates_nan_like_torch_in_any_order(xs):
+    vs, ts = [Value(x) for x in xs], [leaf(x) for x in xs]
+    out, out_t = amax(vs), torch.stack(ts).amax()
+    out.backward()
+    out_t.backward()
+    assert math.isnan(out.data) and math.isnan(out_t.item())
+    assert all(math.isnan(v.grad) and math.isnan(t.grad.item()) for v, t in zip(vs, ts))
