@@ -228,7 +228,7 @@ def run(workload, size, repeats):
     trainer = TRAINERS[impl]
     # imports are not part of the timing, for any implementation
     if impl == '_batched':
-        import torch  # noqa: F401
+        torch_trainer(1)  # torch's first optimizer and autograd call load more of torch (about 1 s)
     if impl != '_microgpt':
         import micrograd.compile  # noqa: F401  (numpy, for the compiled path)
         import micrograd.gpt  # noqa: F401
