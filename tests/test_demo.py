@@ -334,3 +334,19 @@ def test_progress_raises_on_a_loss_that_is_not_finite():
     progress(0, 1.0, 0.5)
     with pytest.raises(Diverged, match="the loss is inf at step 1"):
         progress(1, math.inf, 0.5)
+
+
+def test_an_overflow_during_training_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    from micrograd import gpt
+
+    real_step = gpt.train_step
+
+    def overflowing_step(model, optimizer, tokens):
+        if optimizer.steps == 2:
+            raise OverflowError("exp(800.0) is too large for a float")
+        return real_step(model, optimizer, tokens)
+    monkeypatch.setattr(gpt, 'train_step', overflowing_step)
+    assert main(['--task', 'names', '--steps', '5', '--out', str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "training failed at step 2 (exp(800.0) is too large for a float): lower --lr\n"
+    assert f"saved {tmp_path / 'names_loss.png'}" in captured.out  # the two steps before it
