@@ -25,6 +25,7 @@ OPTIMIZERS = {'sgd': SGD, 'adam': Adam}
 # task -> (steps, seed, optimizer) when not given: the original's and microgpt's
 DEFAULTS = {'moons': (100, 1337, 'sgd'), 'lecture': (100, 1337, 'sgd'), 'names': (1000, 42, 'adam')}
 SAMPLES = 20  # names printed after training, as microgpt
+MOONS_SAMPLES = 100  # the original's data set size
 
 
 class Diverged(Exception):
@@ -180,20 +181,17 @@ def main(argv=None):
     try:
         if args.task == 'names':
             return _train_names(args, progress)
-        return _train_classifier(parser, args, progress)
+        return _train_classifier(args, progress)
     except KeyboardInterrupt:
         progress.end_line()
-        print(f"interrupted after {len(progress.losses)} of {args.steps} steps; nothing saved", file=sys.stderr)
+        print(f"interrupted after {len(progress.losses)} of {args.steps} steps; nothing saved",
+              file=sys.stderr)
         return 130
 
 
-def _train_classifier(parser, args, progress):
+def _train_classifier(args, progress):
     """moons or lecture: train the MLP, print its accuracy, save the loss curve (and moons' boundary)"""
     xs, ys, model, loss_fn, shape = _setup(args.task, args.seed)
-    if args.batch_size is not None and args.batch_size > len(xs):
-        parser.error(f"argument --batch-size: at most {len(xs)} for the {args.task} task, "
-                     f"got {args.batch_size}")
-
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.task, args.optimizer]
     if args.task == 'moons':
         lr = _decaying(lr, args.steps)
@@ -285,6 +283,11 @@ def _resolve_defaults(parser, args):
                          f"got {args.optimizer}")
         if args.batch_size is not None:
             parser.error("argument --batch-size: the names task trains on one name per step")
+    else:
+        samples = MOONS_SAMPLES if args.task == 'moons' else len(LECTURE_XS)
+        if args.batch_size is not None and args.batch_size > samples:
+            parser.error(f"argument --batch-size: at most {samples} for the {args.task} task, "
+                         f"got {args.batch_size}")
 
 
 def _check_out(parser, out):
@@ -305,7 +308,7 @@ def _setup(task, seed):
         model = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=seed)
         return LECTURE_XS, LECTURE_YS, model, lecture_loss, "MLP(3, [4, 4, 1]) of tanh neurons"
     make_moons = _require('sklearn.datasets', 'scikit-learn').make_moons
-    X, y = make_moons(n_samples=100, noise=0.1, random_state=seed)  # seed 1337: as np.random.seed(1337)
+    X, y = make_moons(n_samples=MOONS_SAMPLES, noise=0.1, random_state=seed)  # seed 1337: as np.random.seed(1337)
     xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
     model = MLP(2, [16, 16, 1], rng=seed)  # rng=1337 draws the weights random.seed(1337) gave the original
     return xs, ys, model, moons_loss, "MLP(2, [16, 16, 1]) of ReLU neurons"

@@ -84,11 +84,13 @@ def test_cli_bad_argument_exits_2_with_usage(tmp_path):
     (['--bogus'], "unrecognized arguments: --bogus"),
     (['--out', __file__], "argument --out: " + repr(__file__) + " exists and is not a folder"),
 ])
-def test_bad_arguments_are_argparse_errors(argv, message, capsys):
+def test_bad_arguments_are_argparse_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / 'out')  # refused before the output folder is made
 
 
 def test_help_lists_every_option(capsys):
