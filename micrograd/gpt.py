@@ -242,8 +242,10 @@ def train(model, names, steps, optimizer=None, report=None, step=train_step):
 
 def _dot(ws, xs):
     # sum(w * x) left to right; starting from the first product saves sum()'s 0 + node (same number)
-    out = ws[0] * xs[0]
-    for w, x in zip(ws[1:], xs[1:]):
+    pairs = zip(ws, xs)
+    w, x = next(pairs)
+    out = w * x
+    for w, x in pairs:
         out = out + w * x
     return out
 

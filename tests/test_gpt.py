@@ -198,6 +198,13 @@ def test_model_has_the_published_shape_and_4192_parameters():
     assert model.bos == 26 and model.encode('ab') == [26, 0, 1, 26]
 
 
+def test_state_dict_round_trip_gives_the_same_losses():
+    model, copy = GPT(rng=0), GPT(rng=1)
+    copy.load_state_dict(model.state_dict())
+    tokens = model.encode('emma')
+    assert copy.loss(tokens).data == model.loss(tokens).data
+
+
 def test_weights_are_drawn_in_the_published_order():
     rng = random.Random(7)
     want = [rng.gauss(0, 0.08) for _ in range(4192)]
