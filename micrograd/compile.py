@@ -85,6 +85,8 @@ class Compiled:
         return len(self._replays)
 
     def __call__(self, *inputs):
+        if _Watch.active_here():   # its float, computed from parameters, would be frozen in the other
+            raise RuntimeError("a compiled step can't be called while compile() records a function")
         args = [_as_array(arg, i) for i, arg in enumerate(inputs)]
         with self._lock:
             self._check_params()
@@ -163,8 +165,14 @@ class _Watch:
         self.clean |= seen
         return None
 
+    @staticmethod
+    def active_here():
+        """whether this thread is recording a function"""
+        slot = Value.__dict__['data']
+        return isinstance(slot, _Watch) and slot.thread == threading.get_ident()
+
     def __enter__(self):
-        if isinstance(Value.__dict__['data'], _Watch) and Value.__dict__['data'].thread == self.thread:
+        if _Watch.active_here():
             raise RuntimeError("compile can't record inside a function it is recording")
         _Watch.lock.acquire()
         Value.data = self

@@ -343,6 +343,9 @@ def test_the_data_slot_is_restored_whatever_fn_does():
         return w * x
     with pytest.raises(RuntimeError, match="can't record inside"):
         compile(records_inside, [w], (1.0,))
+    inner = compile(lambda y: w * y, [w], (1.0,))
+    with pytest.raises(RuntimeError, match="can't be called while compile\\(\\) records"):
+        compile(lambda x: w * inner(2.0), [w], (1.0,))   # its float would be frozen in this recording
     assert Value.__dict__['data'] is slot and Value(2.0).data == 2.0
 
 
