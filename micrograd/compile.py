@@ -591,8 +591,8 @@ class _Replay:
                 self.extra[g.lo:g.hi] = index
                 V[g.lo:g.hi] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
-                outs = [g.op(Value(x)) for x in V[t[0]].tolist()]
-                V[g.lo:g.hi] = [out.data for out in outs]
+                outs = list(map(g.op, map(Value, V[t[0]].tolist())))
+                V[g.lo:g.hi] = list(map(_DATA.__get__, outs))
                 made.update(zip(range(g.lo, g.hi), outs))
         return made
 
