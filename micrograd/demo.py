@@ -1,4 +1,4 @@
-"""python -m micrograd.demo: train the original's moons classifier, the lecture's example or microgpt on names."""
+"""python -m micrograd.demo: train the original's moons classifier, the lecture's net or microgpt."""
 import argparse
 import importlib
 import math
@@ -308,7 +308,8 @@ def _setup(task, seed):
         model = MLP(3, [4, 4, 1], act='tanh', out_act='tanh', rng=seed)
         return LECTURE_XS, LECTURE_YS, model, lecture_loss, "MLP(3, [4, 4, 1]) of tanh neurons"
     make_moons = _require('sklearn.datasets', 'scikit-learn').make_moons
-    X, y = make_moons(n_samples=MOONS_SAMPLES, noise=0.1, random_state=seed)  # seed 1337: as np.random.seed(1337)
+    # seed 1337: as np.random.seed(1337)
+    X, y = make_moons(n_samples=MOONS_SAMPLES, noise=0.1, random_state=seed)
     xs, ys = X.tolist(), [int(label) * 2 - 1 for label in y]  # labels 0/1 -> -1/+1 for the hinge loss
     model = MLP(2, [16, 16, 1], rng=seed)  # rng=1337 draws the weights random.seed(1337) gave the original
     return xs, ys, model, moons_loss, "MLP(2, [16, 16, 1]) of ReLU neurons"

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from micrograd.engine import Value
-from micrograd.gpt import CHARS, GPT, adam, compiled_train_step, attention, load_names, rmsnorm, softmax, train
+from micrograd.gpt import (CHARS, GPT, adam, attention, compiled_train_step, load_names, rmsnorm, softmax,
+                           train)
 from micrograd.nn import Module
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -372,6 +373,7 @@ def test_to_torch_without_torch_says_how_to_install_it(tmp_path):
     # None in sys.modules makes `import torch` fail as if torch were not installed
     code = "import sys; sys.modules['torch'] = None\nfrom micrograd.gpt import GPT\nGPT(rng=0).to_torch()"
     env = dict(os.environ, PYTHONPATH=REPO)
-    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
     assert result.returncode == 1
     assert "ImportError: GPT.to_torch needs PyTorch: pip install torch==2.13.0" in result.stderr
