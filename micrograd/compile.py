@@ -188,7 +188,6 @@ class _Watch:
 @dataclasses.dataclass
 class _Tape:
     """one recording: the loss's graph in topological order (the loss last), as arrays"""
-    shapes: list         # the inputs' shapes
     ops: list            # each node's _op string
     lens: object         # each node's number of children
     kids: object         # every node's children, node after node, as positions in the order
@@ -234,7 +233,7 @@ def _record(fn, params, args, has_aux):
             slot[v] = len(params) + len(inputs) + len(consts)
             consts.append(v)
         leaf_slots[i] = slot[v]
-    return _Tape([a.shape for a in args], list(map(operator.attrgetter('_op'), order)), lens, kids,
+    return _Tape(list(map(operator.attrgetter('_op'), order)), lens, kids,
                  leaf_slots, consts, len(params), len(inputs), [position[v] for v in aux])
 
 
