@@ -348,12 +348,13 @@ def _schedule(tape):
     graph.slot[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
     graph.slot[nodes] = one + 1 + np.arange(len(nodes))
 
-    last = tape.leaf_slots.get(n - 1, -1)
+    root = tape.leaf_slots.get(n - 1, -1)   # the loss's slot if it is a leaf
     used = np.flatnonzero(is_param & needs_grad & (np.arange(n) != n - 1))
-    plan = _Plan(one + 1 + len(nodes), tape.consts, slice(tape.n_params, tape.n_params + tape.n_inputs),
-                 one, int(graph.slot[n - 1]), last if 0 <= last < tape.n_params else None,
-                 graph.slot[tape.aux], _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one),
-                 graph.slot[used], [])
+    plan = _Plan(n_values=one + 1 + len(nodes), consts=tape.consts,
+                 inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), one=one,
+                 root=int(graph.slot[n - 1]), root_param=root if 0 <= root < tape.n_params else None,
+                 aux=graph.slot[tape.aux], used=graph.slot[used], levels=[],
+                 groups=_forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one))
     # gradient terms: into what needs a gradient and has no sum's to share; an index gets none
     wanted = needs_grad[link.child] & (graph.gsrc[link.child] == link.child)
     wanted &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))
