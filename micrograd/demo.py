@@ -184,8 +184,7 @@ def main(argv=None):
         return _train_classifier(args, progress)
     except KeyboardInterrupt:
         progress.end_line()
-        print(f"interrupted after {len(progress.losses)} of {args.steps} steps; nothing saved",
-              file=sys.stderr)
+        print(f"interrupted after {len(progress.losses)} of {args.steps} steps", file=sys.stderr)
         return 130
 
 
