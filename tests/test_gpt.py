@@ -309,7 +309,7 @@ def test_to_torch_gives_the_same_logits_loss_and_gradients(name):
     assert all(p.dtype == torch.float64 for p in twin.parameters())
     assert sum(p.numel() for p in twin.parameters()) == 4192
     tokens = model.encode(name)
-    cache = model._empty_cache()
+    cache = [([], []) for _ in model.layers]  # each layer's keys and values, filled position by position
     logits = [x.data for pos, t in enumerate(tokens[:-1]) for x in model.logits(Value(t), pos, cache)]
     assert twin(tokens[:-1]).flatten().tolist() == pytest.approx(logits, rel=1e-12, abs=1e-12)
     loss, loss_t = model.loss(tokens), twin.loss(tokens)
