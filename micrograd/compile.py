@@ -605,8 +605,10 @@ class _Replay:
             t = self.buffer[level.locals] * G[level.grads]
             for sp in level.specials:
                 g = G[sp.grads]
-                if sp.kind == MAX:   # tied winners share out.grad, as amax's backward divides it
-                    t[sp.at] = np.where(V[sp.other] == V[sp.parents], g / A[sp.parents], -0.0)
+                if sp.kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
+                    best = V[sp.parents]
+                    won = np.where(V[sp.other] == best, g / A[sp.parents], -0.0)
+                    t[sp.at] = np.where(np.isnan(best), np.nan, won)
                 elif sp.kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
                     t[sp.at] = np.where(A[sp.parents] == sp.other, g, -0.0)
                 else:
@@ -618,11 +620,12 @@ class _Replay:
 
 
 def _python_max(np, rows):
-    """Python's max down each column: a later value replaces the best only if greater (nan never)"""
+    """amax down each column: nan if one is, else Python's max (a later value wins only if greater,
+    so of tied zeros the first one's sign)"""
     best = rows[0]
     for row in rows[1:]:
         best = np.where(row > best, row, best)
-    return best
+    return np.where(np.isnan(rows).any(0), np.nan, best)
 
 
 def _check_index(np, index, n):

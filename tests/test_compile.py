@@ -475,6 +475,18 @@ def test_recording_in_one_thread_leaves_another_threads_reads_alone():
     assert seen == [True]
 
 
+def test_amax_of_a_nan_replays_as_eager():
+    # amax is nan if any value is, and then every value's gradient is nan, as torch.amax
+    w = Value(1.0)
+    fn = lambda x: amax([w * x[0], w * x[1], w]) * 2 + w
+    step = compile(fn, [w], ([1.0, 2.0],))
+    for x in ([float('nan'), 2.0], [3.0, float('nan')], [0.5, 0.25], [-0.0, 0.0]):
+        zero([w])
+        got = replay(step, [w], (x,))
+        zero([w])
+        assert repr(got) == repr(eager(fn, [w], (x,)))   # repr: nan == nan is False
+
+
 def test_select_index_out_of_range_raises_selects_error():
     w = Value(1.0)
     step = compile(lambda x, i: select([w * x, w], i), [w], (2.0, 0))
