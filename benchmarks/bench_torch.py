@@ -10,7 +10,8 @@ import sys
 
 import torch
 
-from shared import ALPHA, CLASSES, SIZES, initial_weights, learning_rate, main, make_classes, make_moons, timed, tree_sum
+from shared import (ALPHA, CLASSES, SIZES, initial_weights, learning_rate, main, make_classes, make_moons, timed,
+                    tree_sum)
 
 torch.set_num_threads(1)
 DTYPE = torch.float64

@@ -33,13 +33,15 @@ SUFFIX = {COMPILED: "_compiled", BATCHED: "_batched"}
 def plan(quick):
     """(row label, workload, size, {implementation: repeats}) for every row of the table"""
     if quick:
-        steps, samples, chains, leaves, expr, softmax_steps = 2, 20, [10**3, 10**4], 10**3, 50, 2
+        steps, samples, leaves, expr, softmax_steps = 2, 20, 10**3, 50, 2
+        chains = [10**3, 10**4]
         every = {OURS: 1, ORIG: 1, TORCH: 1}
         moons = dict(every, **{BATCHED: 2, COMPILED: 2})
         demo = dict(moons, **{BATCHED: 1, COMPILED: 1})
         softmax = {OURS: 1, COMPILED: 1, BATCHED: 1}
     else:
-        steps, samples, chains, leaves, expr, softmax_steps = 100, 100, [10**3, 10**4, 10**5, 10**6], 10**5, 2000, 20
+        steps, samples, leaves, expr, softmax_steps = 100, 100, 10**5, 2000, 20
+        chains = [10**3, 10**4, 10**5, 10**6]
         every = {OURS: 5, ORIG: 5, TORCH: 5}
         moons = {OURS: 10, ORIG: 10, TORCH: 5, BATCHED: 20, COMPILED: 20}
         # the original's and torch-scalar's demo take minutes each: one run of those

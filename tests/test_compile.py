@@ -252,7 +252,8 @@ def test_a_long_sum_chain_and_reused_nodes():
 # random graphs: a program of ops over parameters and inputs, replayed on flipped numbers
 UNARY = [lambda v: v.relu(), lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v.tanh().exp(),
          lambda v: (v * v + 0.5).log(), lambda v: (v * v + 1) ** -0.5, lambda v: v ** 2, lambda v: -v,
-         lambda v: v.abs(), lambda v: (v * 300).softplus(), lambda v: 2 ** v.tanh(), lambda v: (v * 800).sigmoid()]
+         lambda v: v.abs(), lambda v: (v * 300).softplus(), lambda v: 2 ** v.tanh(),
+         lambda v: (v * 800).sigmoid()]
 BINARY = [lambda u, v: u + v, lambda u, v: u * v, lambda u, v: u - v, lambda u, v: u / (v * v + 1),
           lambda u, v: amax([u, v]), lambda u, v: amax([u, v, u]), lambda u, v: amax([u.relu(), v.relu()])]
 
