@@ -436,7 +436,7 @@ def _waves(np, n, src, dst, flag):
     # Kahn's algorithm a wave at a time: a node is ready once every link into it has been followed
     by_src = np.argsort(src, kind='stable')
     src, dst = src[by_src], dst[by_src]
-    starts = np.searchsorted(src, np.arange(n + 1))
+    starts = np.r_[0, np.cumsum(np.bincount(src, minlength=n))]
     pending = np.bincount(dst, minlength=n)
     wave, flag = np.zeros(n, np.int64), flag.copy()
     ready, k = np.flatnonzero(pending == 0), 0
@@ -504,10 +504,11 @@ def _backward_levels(np, graph, link, used, plan):
     parents = np.r_[np.zeros(k, np.int64), graph.slot[link.parent]][order]
     other = np.r_[np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[link.child], link.side)][order]
     child, child_level = child[order], level[child[order]]
-    bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True])
+    bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True]) if len(child) else [0]
     levels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        children, segment = np.unique(child[lo:hi], return_inverse=True)
+        new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
+        children, segment = child[lo:hi][new], np.cumsum(new) - 1
         specials = [_Special(name, at, parents[lo:hi][at], grads[lo:hi][at], other[lo:hi][at])
                     for name in (MAX, SELECT, ENGINE)
                     for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)]
