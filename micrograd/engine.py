@@ -262,9 +262,12 @@ def _as_float(data):
         # so is an array of any shape, a 0-d one included: pass arr.item()
         raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}")
     try:
-        return float(data)
+        x = float(data)
     except OverflowError:
-        raise OverflowError(f"{str(data)[:20]}... is too large for a float (at most ~1.8e308)") from None
+        x = math.inf
+    if math.isinf(x) and data != x:  # a huge int raises above; numpy.longdouble('1e400') gives inf
+        raise OverflowError(f"{str(data)[:20]}... is too large for a float (at most ~1.8e308)")
+    return x
 
 
 def _as_values(values, op):

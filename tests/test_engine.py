@@ -776,3 +776,10 @@ def test_amax_propagates_nan_like_torch_in_any_order(xs):
     out_t.backward()
     assert math.isnan(out.data) and math.isnan(out_t.item())
     assert all(math.isnan(v.grad) and math.isnan(t.grad.item()) for v, t in zip(vs, ts))
+
+
+def test_a_longdouble_beyond_the_float_range_is_refused_not_made_inf():
+    # float() of numpy.longdouble('1e400') is inf without an error: that would be a silent change
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(np.longdouble('1e400'))
+    assert Value(np.longdouble('inf')).data == math.inf  # an infinity stays one
