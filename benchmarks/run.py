@@ -24,10 +24,11 @@ ORIGINAL = "micrograd==0.1.0"
 
 OURS, ORIG, COMPILED = "ours", "original 0.1.0", "ours, compiled"
 TORCH, BATCHED = "torch, scalar", "torch, batched"
+MICROGPT = "microgpt's Value"  # the GPT rows' reference: a Value of microgpt's design, in bench_gpt.py
 # which script runs each implementation, and under which workload name
 SCRIPTS = {OURS: "bench_micrograd.py", ORIG: "bench_micrograd.py", COMPILED: "bench_micrograd.py",
-           TORCH: "bench_torch.py", BATCHED: "bench_torch.py"}
-SUFFIX = {COMPILED: "_compiled", BATCHED: "_batched"}
+           TORCH: "bench_torch.py", BATCHED: "bench_torch.py", MICROGPT: "bench_gpt.py"}
+SUFFIX = {COMPILED: "_compiled", BATCHED: "_batched", MICROGPT: "_microgpt"}
 
 
 def plan(quick):
@@ -39,6 +40,7 @@ def plan(quick):
         moons = dict(every, **{BATCHED: 2, COMPILED: 2})
         demo = dict(moons, **{BATCHED: 1, COMPILED: 1})
         softmax = {OURS: 1, COMPILED: 1, BATCHED: 1}
+        gpt_steps, gpt_train, gpt_step = 3, {OURS: 1, COMPILED: 1, MICROGPT: 1, BATCHED: 1}, None
     else:
         steps, samples, leaves, expr, softmax_steps = 100, 100, 10**5, 2000, 20
         chains = [10**3, 10**4, 10**5, 10**6]
@@ -47,6 +49,9 @@ def plan(quick):
         # the original's and torch-scalar's demo take minutes each: one run of those
         demo = {OURS: 3, ORIG: 1, TORCH: 1, BATCHED: 5, COMPILED: 5}
         softmax = {OURS: 3, COMPILED: 5, BATCHED: 5}
+        # the 1,000 steps take minutes eagerly: one run each
+        gpt_steps, gpt_train = 1000, {OURS: 1, COMPILED: 1, MICROGPT: 1, BATCHED: 1}
+        gpt_step = {OURS: 10, COMPILED: 30, MICROGPT: 10, BATCHED: 30}
     rows = [("README expression, forward + backward", "expr", expr, every),
             (f"moons: one training step ({samples} samples)", "step", samples, moons),
             (f"moons: the demo's {steps} steps (100 samples)", "demo", steps, demo),
@@ -61,6 +66,11 @@ def plan(quick):
                  {OURS: 1, ORIG: 1}))
     rows.append((f"memory per node, peak RSS growth ({_sci(leaves)}-leaf tree)", "mem_rss", leaves,
                  {OURS: 1, ORIG: 1, TORCH: 1}))
+    # microgpt on names: the reference is microgpt's Value, not the original (it has no exp or log)
+    rows.append((f"names GPT (microgpt): {gpt_steps} training steps", "gpt_train", gpt_steps, gpt_train))
+    if gpt_step:
+        rows.append(("names GPT: one step on a 3-letter name", "gpt_step", 1, gpt_step))
+    rows.append(("names GPT: peak bytes traced during one step", "gpt_mem", 1, {OURS: 1, MICROGPT: 1}))
     return rows
 
 
@@ -96,7 +106,8 @@ def run_jobs(impl, jobs, python):
         env["PYTHONPATH"] = str(REPO)  # this repository's package, whatever else is installed
     jobs = [dict(job, workload=job["workload"] + SUFFIX.get(impl, "")) for job in jobs]
     # run from benchmarks/: the current directory must not put the repository on the original's path
-    proc = subprocess.run([str(python), SCRIPTS[impl], json.dumps(jobs)], cwd=HERE, env=env,
+    script = "bench_gpt.py" if jobs[0]["workload"].startswith("gpt_") else SCRIPTS[impl]
+    proc = subprocess.run([str(python), script, json.dumps(jobs)], cwd=HERE, env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{impl} failed on {jobs}:\n{proc.stderr}")
@@ -111,9 +122,12 @@ def measure(rows, pythons, quick):
     results = {}
     if quick:  # one process per implementation: the numbers mean nothing, the code paths run
         for impl in pythons:
-            mine = [(label, job) for label, i, job in todo if i == impl]
-            for (label, _), result in zip(mine, run_jobs(impl, [job for _, job in mine], pythons[impl])):
-                results[label, impl] = result
+            for gpt in (False, True):  # bench_gpt.py runs the GPT rows, bench_micrograd.py the others
+                mine = [(label, job) for label, i, job in todo
+                        if i == impl and job["workload"].startswith("gpt_") == gpt]
+                if mine:
+                    for (label, _), result in zip(mine, run_jobs(impl, [job for _, job in mine], pythons[impl])):
+                        results[label, impl] = result
         return results
     for n, (label, impl, job) in enumerate(todo, 1):
         print(f"[{n}/{len(todo)}] {label} | {impl}", flush=True)
@@ -143,7 +157,7 @@ def table(rows, results):
     lines = ["| workload | implementation | min | median | repeats | original ÷ this | result |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for label, _, _, plan_ in rows:
-        base = results.get((label, ORIG), {})
+        base = results.get((label, ORIG)) or results.get((label, MICROGPT), {})
         for impl in plan_:
             result = results.get((label, impl))
             if result is None:
@@ -157,7 +171,7 @@ def table(rows, results):
             else:
                 low = mid = f"{result['bytes_per_node']:.0f} B"
                 repeats = 1
-            if impl == ORIG:
+            if impl in (ORIG, MICROGPT):
                 ratio = "1×"
             elif value_of(base) and value_of(result):
                 ratio = fmt_ratio(value_of(base) / value_of(result))
@@ -187,7 +201,11 @@ def summary(rows, results):
               ("compiled step, time ÷ torch batched's (target ≤ 2)", ratio("step", BATCHED, COMPILED)),
               ("softmax classifier incl. recording, eager ÷ compiled", ratio("softmax", COMPILED, OURS)),
               ("softmax classifier incl. recording, compiled time ÷ torch batched's",
-               ratio("softmax", BATCHED, COMPILED))]
+               ratio("softmax", BATCHED, COMPILED)),
+              ("GPT training eager, microgpt's Value ÷ ours (target ≥ 1.5)", ratio("gpt_train", OURS, MICROGPT)),
+              ("GPT training compiled incl. recordings, microgpt's Value ÷ ours (target ≥ 20)",
+               ratio("gpt_train", COMPILED, MICROGPT)),
+              ("GPT memory of one step, ours ÷ microgpt's Value (target ≤ 1)", ratio("gpt_mem", MICROGPT, OURS))]
     return "\n".join(f"- {name}: {value:.3g}" for name, value in checks if value is not None)
 
 
@@ -227,9 +245,9 @@ def chart(rows, results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    impls = [OURS, COMPILED, ORIG, TORCH, BATCHED]
-    colors = dict(zip(impls, ["tab:blue", "tab:cyan", "tab:gray", "tab:orange", "tab:red"]))
-    panels = [[r for r in rows if not r[1].startswith("mem")], [r for r in rows if r[1].startswith("mem")]]
+    impls = [OURS, COMPILED, ORIG, MICROGPT, TORCH, BATCHED]
+    colors = dict(zip(impls, ["tab:blue", "tab:cyan", "tab:gray", "tab:olive", "tab:orange", "tab:red"]))
+    panels = [[r for r in rows if "mem" not in r[1]], [r for r in rows if "mem" in r[1]]]
     fig, axes = plt.subplots(2, 1, figsize=(10, 11), height_ratios=[4, 1])
     for ax, panel, unit in zip(axes, panels, ["median time (s), log scale", "bytes per node, log scale"]):
         height = 0.8 / len(impls)
@@ -265,7 +283,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     pythons = {OURS: Path(sys.executable), COMPILED: Path(sys.executable),
-               TORCH: Path(sys.executable), BATCHED: Path(sys.executable)}
+               TORCH: Path(sys.executable), BATCHED: Path(sys.executable), MICROGPT: Path(sys.executable)}
     if args.no_original:
         print("original: skipped (--no-original): no ratios in the table", flush=True)
     else:
