@@ -12,12 +12,14 @@ select's index, sigmoid's and softplus's branches) is made again from each call'
 tanh, exp, log, sigmoid, softplus and the powers run through the engine's own ops, element by
 element, so their numbers and their errors (exp overflow, log of x <= 0, 0 ** -1) are eager's.
 
-What a recording freezes: fn's Python code (which ops it calls, on which Values) and the model's
-structure. What is refused, so that a replay never returns numbers fn would not:
+What a recording freezes: fn's Python code (which ops it calls, on which Values), the model's
+structure, and every plain Python number fn reads from outside (a global, random.random()): pass
+those as inputs. What is refused, so that a replay never returns numbers fn would not:
 - while fn records, a read of `.data` by fn's own code of a parameter, an input or a Value
   computed from them (a branch, float(v.data), max over .data): the error names the file and line.
-  The engine's ops read numbers freely; the library's other modules may read an input's number
-  (losses check their targets) but no other watched one. Checks made that way run at recording only.
+  The engine's ops read numbers freely; the library's other modules may read the number of an
+  input or of a Value computed from inputs alone (the losses check their labels, 2 * y - 1
+  included) but no other watched one. Checks made that way run at recording only.
 - a parameter replaced, added or removed (params is re-read at every call when it is a Module;
   a list must hold the same Values), and a Value held as a constant whose number changed.
 One recording is kept per input shape, up to max_recordings (default 64, least recently used
@@ -113,6 +115,7 @@ class Compiled:
 
 # --- recording: one eager run of fn, watched, and its graph as a tape -----------------------------
 
+_INPUTS_ONLY = "a Value computed from the inputs"
 _DATA = Value.__dict__['data']       # the slot descriptor of Value.data
 _GRAD = operator.attrgetter('grad')
 
@@ -141,7 +144,7 @@ class _Watch:
             return   # another thread's read: not fn's
         what = self._origin(v)
         library = caller.f_globals.get('__name__', '').startswith('micrograd.')
-        if what is None or what == "an input" and library:
+        if what is None or library and what in ("an input", _INPUTS_ONLY):
             return
         self.error = self.error or ValueError(
             f"{caller.f_code.co_filename}:{caller.f_lineno}: fn reads the number (.data) of {what} "
@@ -154,16 +157,19 @@ class _Watch:
         """what v is, if it is watched: a parameter, an input or a Value computed from them"""
         if v in self.sources:
             return self.sources[v]
-        seen, stack = set(), [v]
+        found, seen, stack = set(), set(), [v]
         while stack:
             u = stack.pop()
             if u in self.sources:
-                return "a Value computed from the parameters or inputs"
-            if u not in seen and u not in self.clean:
+                found.add(self.sources[u])
+            elif u not in seen and u not in self.clean:
                 seen.add(u)
                 stack.extend(u._prev)
-        self.clean |= seen
-        return None
+        if not found:
+            self.clean |= seen
+            return None
+        # labels made from the inputs (2 * y - 1) may be checked by the losses, as the inputs may
+        return _INPUTS_ONLY if found == {"an input"} else "a Value computed from the parameters"
 
     @staticmethod
     def active_here():

@@ -360,6 +360,21 @@ def test_numbers_that_are_not_watched_may_be_read():
     assert step(0.5, -1.0) == (1 + 1.0 * (1.5 * 0.5 * 2.0)) + 3.0
 
 
+def test_the_losses_may_check_labels_computed_from_the_inputs():
+    # hinge_loss's own error advises 2 * y - 1 for 0/1 labels: its check of them is validation
+    w = Value(0.5)
+    step = compile(lambda x, y: hinge_loss([w * xi for xi in x], [2 * yi - 1 for yi in y]),
+                   [w], ([1.0, 2.0], [1.0, 0.0]))
+    # relu(1 - 0.5) and relu(1 + 1.0), averaged
+    assert step([1.0, 2.0], [1.0, 0.0]) == (0.5 + 2.0) / 2
+
+
+def test_the_losses_may_not_read_a_number_computed_from_the_parameters():
+    w = Value(0.5)
+    with pytest.raises(ValueError, match=r"losses\.py:\d+: fn reads the number .* parameters"):
+        compile(lambda x: hinge_loss([w * x], [w * x]), [w], (1.0,))
+
+
 def test_a_replaced_parameter_in_a_module_is_refused():
     model = MLP(2, [3, 1], rng=7)
     step = compile(lambda x: model(x), model, ([1.0, 2.0],))
