@@ -1,6 +1,6 @@
 """A user's own op, written the way engine.py writes its ops, works like a built-in one.
 
-The recipe (README, "Custom ops"): compute the forward value from .data, make
+The recipe (docs/testing.md, custom ops): compute the forward value from .data, make
 out = Value(value, children, 'name'), give it a _backward closure that adds
 local derivative * out.grad to each child's grad with +=, and return out.
 """
