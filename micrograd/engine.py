@@ -14,7 +14,7 @@ class Value:
     __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
 
     def __init__(self, data, _children=(), _op='', label=''):
-        self.data = _as_float(data)
+        self.data = as_float(data)
         self.grad = 0.0
         self._prev = tuple(_children)  # a tuple, not a set: iteration order must not depend on id()
         self._op = _op
@@ -170,13 +170,13 @@ class Value:
         return self * -1
 
     def __sub__(self, other):  # self - other
-        return self + (-other if isinstance(other, Value) else -_as_float(other))
+        return self + (-other if isinstance(other, Value) else -as_float(other))
 
     def __rsub__(self, other):  # other - self
         return -self + other
 
     def __truediv__(self, other):  # self / other, as the original: self * other**-1
-        return self * (other**-1 if isinstance(other, Value) else _power(_as_float(other), -1))
+        return self * (other**-1 if isinstance(other, Value) else _power(as_float(other), -1))
 
     def __rtruediv__(self, other):  # other / self
         return self**-1 * other
@@ -253,21 +253,27 @@ def _rpow_backward(base):
     return backward
 
 
-def _as_float(data):
-    """data as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types"""
-    if type(data) is float:  # the hot path: skip the checks below
-        return data
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+def as_float(x, name=None):
+    """x as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types
+
+    name: what x is, for the error ('lr', "mse_loss's targets[1]"); None for a Value's data.
+    """
+    if type(x) is float:  # the hot path: skip the checks below
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real);
         # so is an array of any shape, a 0-d one included: pass arr.item()
-        raise TypeError(f"Value needs a real number (int or float), got {type(data).__name__}")
+        what = type(x).__name__
+        raise TypeError(f"{name} must be a real number, got {what}" if name else
+                        f"Value needs a real number (int or float), got {what}")
     try:
-        x = float(data)
+        f = float(x)
     except OverflowError:
-        x = math.inf
-    if math.isinf(x) and data != x:  # a huge int raises above; numpy.longdouble('1e400') gives inf
-        raise OverflowError(f"{str(data)[:20]}... is too large for a float (at most ~1.8e308)")
-    return x
+        f = math.inf
+    if math.isinf(f) and x != f:  # a huge int raises above; numpy.longdouble('1e400') gives inf
+        raise OverflowError(f"{name + ' is ' if name else ''}{str(x)[:20]}... is too large for a float "
+                            "(at most ~1.8e308)")
+    return f
 
 
 def _as_values(values, op):
@@ -294,9 +300,9 @@ def _as_exponent(n):
         raise TypeError("the exponent must be an int or float, not a Value; "
                         "for a learnable exponent write (b * a.log()).exp()")
     if isinstance(n, numbers.Integral) and not isinstance(n, bool):
-        _as_float(n)  # refuses an int beyond the float range, as it would be in the arithmetic
+        as_float(n)  # refuses an int beyond the float range, as it would be in the arithmetic
         return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
-    return _as_float(n)
+    return as_float(n)
 
 
 def _power(x, n):

@@ -14,12 +14,11 @@ to draw the next character: it is never compiled.
 """
 import math
 import numbers
-import random
 from importlib import resources
 
-from micrograd.engine import Value, select
+from micrograd.engine import Value, as_float, select
 from micrograd.losses import cross_entropy, softmax
-from micrograd.nn import Module
+from micrograd.nn import Module, as_rng
 from micrograd.optim import Adam
 
 CHARS = 'abcdefghijklmnopqrstuvwxyz'  # the names' characters, sorted: token i is CHARS[i]
@@ -105,7 +104,7 @@ class GPT(Module):
                 raise ValueError(f"{name} must be a positive int, got {n!r}")
         if n_embd % n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         self.chars = chars
         self.bos = len(chars)  # the token that starts and ends every name, after the characters
         self.block_size = int(block_size)
@@ -160,10 +159,9 @@ class GPT(Module):
 
     def sample(self, rng=None, temperature=0.5):
         """a new name: tokens drawn one by one from softmax(logits / temperature) until BOS"""
-        if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-                or not 0 < temperature < math.inf:
+        if not 0 < as_float(temperature, 'temperature') < math.inf:
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         cache, token, name = self._empty_cache(), self.bos, []
         for pos in range(self.block_size):
             probs = softmax([logit / temperature for logit in self.logits(token, pos, cache)])
@@ -260,17 +258,6 @@ def _matrix(rng, nout, nin, std):
 
 def _describe(chars):
     return "a-z" if chars == CHARS else repr(chars)
-
-
-def _as_rng(rng):
-    """None: Python's global random state, as microgpt; an int: a fresh seeded generator"""
-    if rng is None or rng is random:
-        return random
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        return random.Random(rng)
-    if isinstance(rng, random.Random):
-        return rng
-    raise TypeError(f"rng must be None, an int seed or a random.Random, got {type(rng).__name__}")
 
 
 def _torch_twin(model):

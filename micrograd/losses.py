@@ -7,7 +7,7 @@ reads of .data below check targets and labels: they raise or pass, and never cha
 """
 import numbers
 
-from micrograd.engine import Value, amax, select
+from micrograd.engine import Value, amax, as_float, select
 
 _REDUCTIONS = ('mean', 'sum')
 
@@ -63,7 +63,7 @@ def cross_entropy(logits, targets, reduction='mean'):
 
 def l2_penalty(params, alpha=1e-4):
     """alpha * sum of p * p over params: the original demo's regularisation, with its alpha"""
-    alpha = _as_real(alpha, 'alpha')
+    alpha = as_float(alpha, 'alpha')
     if not alpha >= 0:  # `not >=` refuses NaN too
         raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
     params = [_as_value(p, 'l2_penalty', 'params', i)
@@ -139,21 +139,10 @@ def _as_class_index(t, nclasses, i):
     return t if isinstance(t, Value) else int(t)
 
 
-def _as_real(x, name):
-    """x as a Python float, so the loss runs in Python's float arithmetic, never NumPy's"""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        # bool is a number to Python but never a weight; numpy.bool_ is no Real at all
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    try:
-        return float(x)
-    except OverflowError:
-        raise OverflowError(f"{name} is too large for a float: {x}") from None
-
-
 def _as_value(x, who, what, i):
     if isinstance(x, Value):
         return x
-    return Value(_as_real(x, f"{who}'s {what}[{i}]"))
+    return Value(as_float(x, f"{who}'s {what}[{i}]"))
 
 
 def _as_row(row, who):

@@ -1,8 +1,7 @@
 """SGD and Adam: torch.optim's names, defaults and update rules, for lists of Values."""
 import math
-import numbers
 
-from micrograd.engine import Value
+from micrograd.engine import Value, as_float
 
 
 class _Hyperparameter:
@@ -26,19 +25,8 @@ class _Hyperparameter:
 
 
 # the settings are converted when assigned, so they come before the classes that use them
-def _as_real(x, name):
-    """x as a Python float, so every update runs in Python's float arithmetic, never NumPy's"""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        # bool is a number to Python but never a rate; numpy.bool_ is no Real at all
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    try:
-        return float(x)
-    except OverflowError:
-        raise OverflowError(f"{name} is too large for a float: {x}") from None
-
-
 def _as_rate(x, name):
-    value = _as_real(x, name)
+    value = as_float(x, name)
     if not value >= 0:  # `not >=` refuses NaN too
         raise ValueError(f"{name} must be a non-negative number, got {x!r}")
     return value
@@ -59,7 +47,7 @@ def _as_betas(betas, name):
 
 
 def _as_beta(beta, i):
-    value = _as_real(beta, f'betas[{i}]')
+    value = as_float(beta, f'betas[{i}]')
     if not 0 <= value < 1:  # refuses NaN too
         raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
     return value
