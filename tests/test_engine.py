@@ -12,7 +12,7 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from micrograd.engine import Value, amax, select, topological_order
+from micrograd.engine import Value, amax, dot, select, topological_order
 
 
 def leaf(x):
@@ -783,3 +783,30 @@ def test_a_longdouble_beyond_the_float_range_is_refused_not_made_inf():
     with pytest.raises(OverflowError, match="too large for a float"):
         Value(np.longdouble('1e400'))
     assert Value(np.longdouble('inf')).data == math.inf  # an infinity stays one
+
+
+def test_dot_matches_torch_and_the_chain_of_mul_and_add():
+    ws, xs = [0.3, -1.2, 2.5, 0.7], [1.1, 0.4, -0.9, 3.0]
+    w, x = [Value(v) for v in ws], [Value(v) for v in xs]
+    wt, xt = leaf(ws), leaf(xs)
+    out, out_t = dot(w, x).tanh(), torch.dot(wt, xt).tanh()
+    out.backward()
+    out_t.backward()
+    chain = w[0] * x[0]
+    for wi, xi in zip(w[1:], x[1:]):
+        chain = chain + wi * xi
+    assert dot(w, x).data == chain.data  # the same additions in the same order
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12)
+    for v, g in zip(w + x, [*wt.grad.tolist(), *xt.grad.tolist()]):
+        assert v.grad == pytest.approx(g, rel=1e-12)
+
+
+def test_dot_of_a_vector_with_itself_counts_both_sides():
+    x = [Value(1.5), Value(-2.0)]
+    dot(x, x).backward()  # d/dx sum x_i^2 = 2 x_i
+    assert [v.grad for v in x] == [3.0, -4.0]
+
+
+def test_dot_refuses_lists_of_different_lengths():
+    with pytest.raises(ValueError, match="dot needs two lists of the same length, got 2 and 3"):
+        dot([1.0, 2.0], [1.0, 2.0, 3.0])
