@@ -3,6 +3,8 @@ import functools
 import math
 import numbers
 
+from micrograd.floats import as_float, ieee_pow, nan_max, power, sigmoid
+
 
 class Value:
     """a scalar and its gradient"""
@@ -61,7 +63,7 @@ class Value:
 
     def __pow__(self, other):
         n = _as_exponent(other)
-        out = Value(_power(self.data, n), (self,), f'**{n}')
+        out = Value(power(self.data, n), (self,), f'**{n}')
         out._grad_fn = _pow_backward(n)
         return out
 
@@ -69,7 +71,7 @@ class Value:
         base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
         if not base > 0:
             raise ValueError(f"number ** Value needs a positive base, got {base}")
-        out = Value(_power(float(base), self.data), (self,), f'{base}**')
+        out = Value(power(float(base), self.data), (self,), f'{base}**')
         out._grad_fn = _rpow_backward(float(base))
         return out
 
@@ -132,7 +134,7 @@ class Value:
         a.grad += out.grad / a.data  # d/dx log(x) = 1/x
 
     def sigmoid(self):
-        out = Value(_sigmoid(self.data), (self,), 'sigmoid')
+        out = Value(sigmoid(self.data), (self,), 'sigmoid')
         out._grad_fn = Value._sigmoid_backward
         return out
 
@@ -151,7 +153,7 @@ class Value:
     @staticmethod
     def _softplus_backward(out):  # out = a.softplus()
         a, = out._prev
-        a.grad += _sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
+        a.grad += sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
 
     def backward(self):
         """d(self)/d(v) into v.grad for every v self depends on, as torch: leaves add it to what they had"""
@@ -176,7 +178,7 @@ class Value:
         return -self + other
 
     def __truediv__(self, other):  # self / other, as the original: self * other**-1
-        return self * (other**-1 if isinstance(other, Value) else _power(as_float(other), -1))
+        return self * (other**-1 if isinstance(other, Value) else power(as_float(other), -1))
 
     def __rtruediv__(self, other):  # other / self
         return self**-1 * other
@@ -189,7 +191,7 @@ def amax(values):
     """the largest of values; its gradient goes to the winner, split evenly among ties as torch.amax"""
     # not detached: where a stable softmax or log-sum-exp subtracts it, its gradient cancels
     values = _as_values(values, 'amax')
-    out = Value(_max([v.data for v in values]), values, 'max')
+    out = Value(nan_max([v.data for v in values]), values, 'max')
     out._grad_fn = _amax_backward
     return out
 
@@ -260,7 +262,7 @@ def _pow_backward(n):
     """the backward function of x ** n, one per exponent, shared by all its nodes"""
     def backward(out):  # out = a ** n
         a, = out._prev
-        local = n * _ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
+        local = n * ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
         a.grad += local * out.grad
     return backward
 
@@ -274,39 +276,11 @@ def _rpow_backward(base):
     return backward
 
 
-def as_float(x, name=None):
-    """x as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types
-
-    name: what x is, for the error ('lr', "mse_loss's targets[1]"); None for a Value's data.
-    """
-    if type(x) is float:  # the hot path: skip the checks below
-        return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real);
-        # so is an array of any shape, a 0-d one included: pass arr.item()
-        what = type(x).__name__
-        raise TypeError(f"{name} must be a real number, got {what}" if name else
-                        f"Value needs a real number (int or float), got {what}")
-    try:
-        f = float(x)
-    except OverflowError:
-        f = math.inf
-    if math.isinf(f) and x != f:  # a huge int raises above; numpy.longdouble('1e400') gives inf
-        raise OverflowError(f"{name + ' is ' if name else ''}{str(x)[:20]}... is too large for a float "
-                            "(at most ~1.8e308)")
-    return f
-
-
 def _as_values(values, op):
     values = [v if isinstance(v, Value) else Value(v) for v in values]
     if not values:
         raise ValueError(f"{op} needs at least one value")
     return values
-
-
-def _max(xs):
-    """the largest of xs, or nan if one is nan, as torch.amax: Python's max would depend on the order"""
-    return math.nan if any(map(math.isnan, xs)) else max(xs)
 
 
 def _as_index(i, n):
@@ -324,32 +298,3 @@ def _as_exponent(n):
         as_float(n)  # refuses an int beyond the float range, as it would be in the arithmetic
         return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
     return as_float(n)
-
-
-def _power(x, n):
-    """x ** n for a float x, or an error naming the numbers where it has no float value"""
-    if x == 0 and n < 0:
-        raise ZeroDivisionError(f"division by zero: {x} ** {n}")
-    if x < 0 and not float(n).is_integer():
-        raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
-    try:
-        return x ** n
-    except OverflowError:
-        raise OverflowError(f"{x} ** {n} is too large for a float") from None
-
-
-def _ieee_pow(x, n):
-    """x ** n, but ±inf where Python raises (0 ** -n, overflow), as IEEE and torch give it"""
-    try:
-        return x ** n
-    except (ZeroDivisionError, OverflowError):
-        odd = float(n).is_integer() and n % 2 == 1
-        return math.copysign(math.inf, x) if odd else math.inf
-
-
-def _sigmoid(x):
-    # exp of a non-positive number only: exp(-x) would overflow for x below about -709
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1 + e)

@@ -7,7 +7,8 @@ reads of .data below check targets and labels: they raise or pass, and never cha
 """
 import numbers
 
-from micrograd.engine import Value, amax, as_float, select
+from micrograd.engine import Value, amax, select
+from micrograd.floats import as_float
 
 _REDUCTIONS = ('mean', 'sum')
 

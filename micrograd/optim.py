@@ -1,7 +1,8 @@
 """SGD and Adam: torch.optim's names, defaults and update rules, for lists of Values."""
 import math
 
-from micrograd.engine import Value, as_float
+from micrograd.engine import Value
+from micrograd.floats import as_float
 
 
 class _Hyperparameter:

@@ -1,0 +1,67 @@
+"""Numbers in, Python floats out: the conversion and the float math the engine's ops share.
+
+Every number the library takes in goes through as_float, so all arithmetic runs in Python's
+floats (IEEE doubles, as torch float64), never in NumPy's types. The rest is each op's float math
+where Python's own operators would raise or depend on order: the engine calls them, and so can a
+compiled replay, so both make the same decisions.
+"""
+import math
+import numbers
+
+
+def as_float(x, name=None):
+    """x as a Python float, so no arithmetic ever runs in NumPy's or Fraction's types
+
+    name: what x is, for the error ('lr', "mse_loss's targets[1]"); None for a Value's data.
+    """
+    if type(x) is float:  # the hot path: skip the checks below
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real);
+        # so is an array of any shape, a 0-d one included: pass arr.item()
+        what = type(x).__name__
+        raise TypeError(f"{name} must be a real number, got {what}" if name else
+                        f"Value needs a real number (int or float), got {what}")
+    try:
+        f = float(x)
+    except OverflowError:
+        f = math.inf
+    if math.isinf(f) and x != f:  # a huge int raises above; numpy.longdouble('1e400') gives inf
+        raise OverflowError(f"{name + ' is ' if name else ''}{str(x)[:20]}... is too large for a float "
+                            "(at most ~1.8e308)")
+    return f
+
+
+def power(x, n):
+    """x ** n for a float x, or an error naming the numbers where it has no float value"""
+    if x == 0 and n < 0:
+        raise ZeroDivisionError(f"division by zero: {x} ** {n}")
+    if x < 0 and not float(n).is_integer():
+        raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
+    try:
+        return x ** n
+    except OverflowError:
+        raise OverflowError(f"{x} ** {n} is too large for a float") from None
+
+
+def ieee_pow(x, n):
+    """x ** n, but ±inf where Python raises (0 ** -n, overflow), as IEEE and torch give it"""
+    try:
+        return x ** n
+    except (ZeroDivisionError, OverflowError):
+        odd = float(n).is_integer() and n % 2 == 1
+        return math.copysign(math.inf, x) if odd else math.inf
+
+
+def nan_max(xs):
+    """the largest of xs, or nan if one is nan, as torch.amax: Python's max would depend on the order"""
+    return math.nan if any(map(math.isnan, xs)) else max(xs)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x) for a float x"""
+    # exp of a non-positive number only: exp(-x) would overflow for x below about -709
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)

@@ -1,0 +1,57 @@
+"""micrograd.floats: every number becomes a Python float, and the ops' float math gives torch's numbers."""
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+
+from micrograd.floats import as_float, ieee_pow, nan_max, power, sigmoid
+
+
+@pytest.mark.parametrize("x, expected", [
+    (3, 3.0), (Fraction(1, 4), 0.25), (np.int8(-5), -5.0), (np.uint64(2**63), 2.0**63),
+    (np.float32(0.1), 0.10000000149011612), (np.float16(0.5), 0.5), (math.inf, math.inf),
+])
+def test_as_float_gives_a_python_float_of_the_same_number(x, expected):
+    f = as_float(x)
+    assert type(f) is float and f == expected
+
+
+@pytest.mark.parametrize("x", [True, np.bool_(False), "1.0", None, 1j, np.array(1.0)])
+def test_as_float_refuses_what_is_not_a_real_number_naming_it(x):
+    with pytest.raises(TypeError, match="lr must be a real number, got"):
+        as_float(x, 'lr')
+
+
+@pytest.mark.parametrize("x", [10**400, -10**400, np.longdouble('1e400')])
+def test_as_float_refuses_numbers_beyond_the_float_range(x):
+    with pytest.raises(OverflowError, match="^lr is .* too large for a float"):
+        as_float(x, 'lr')
+
+
+def test_power_raises_where_the_power_has_no_float_value():
+    with pytest.raises(ZeroDivisionError, match="division by zero: 0.0 \\*\\* -1"):
+        power(0.0, -1)
+    with pytest.raises(ValueError, match="negative base"):
+        power(-8.0, 1 / 3)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        power(10.0, 400)
+
+
+@pytest.mark.parametrize("x, n", [(0.0, -1), (-0.0, -1), (0.0, -0.5), (0.0, -2), (1e-200, -2),
+                                  (-1e-200, -3), (10.0, 400), (2.0, 3)])
+def test_ieee_pow_gives_torchs_infinities(x, n):
+    expected = torch.pow(torch.tensor(x, dtype=torch.float64), n).item()
+    assert ieee_pow(x, n) == expected
+
+
+def test_nan_max_is_nan_whatever_the_order():
+    assert math.isnan(nan_max([1.0, math.nan])) and math.isnan(nan_max([math.nan, 1.0]))
+    assert nan_max([1.0, 3.0, 2.0]) == 3.0
+
+
+@pytest.mark.parametrize("x", [-1000.0, -30.0, -1.0, 0.0, 0.5, 30.0, 1000.0])
+def test_sigmoid_matches_torch_without_overflow(x):
+    expected = torch.sigmoid(torch.tensor(x, dtype=torch.float64)).item()
+    assert sigmoid(x) == pytest.approx(expected, rel=1e-15, abs=1e-300)
