@@ -228,7 +228,7 @@ def select(values, index):
     """values[index]; index is an int or a Value holding one (a token id), and gets no gradient"""
     # the choice is made inside the op, so a compiled replay makes it again from each call's index
     values = _as_values(values, 'select')
-    index = index if isinstance(index, Value) else Value(index)
+    index = index if isinstance(index, Value) else Value(as_float(index, "select's index"))
     out = Value(values[_as_index(index.data, len(values))].data, (*values, index), 'select')
     out._grad_fn = _select_backward
     return out

@@ -810,3 +810,8 @@ def test_dot_of_a_vector_with_itself_counts_both_sides():
 def test_dot_refuses_lists_of_different_lengths():
     with pytest.raises(ValueError, match="dot needs two lists of the same length, got 2 and 3"):
         dot([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_select_names_its_index_when_the_index_is_not_a_number():
+    with pytest.raises(TypeError, match="select's index must be a real number, got bool"):
+        select([1.0, 2.0], True)
