@@ -27,23 +27,8 @@ import subprocess
 import sys
 import time
 
+from micrograd.engine import topological_order  # duck-typed: it only reads _prev
 from shared import ALPHA, initial_weights, learning_rate, make_moons
-
-
-def _walk(root):
-    """every node root depends on, children first: the same iterative walk for all three designs"""
-    order, seen, stack = [], {root}, [(root, iter(root._prev))]
-    while stack:
-        v, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(v)
-    return order
 
 
 def _nothing(*args):
@@ -89,7 +74,7 @@ class CycleValue:
 
     def backward(self):
         self.grad = 1.0
-        for v in reversed(_walk(self)):
+        for v in reversed(topological_order(self)):
             v._backward()
 
 
@@ -132,7 +117,7 @@ class NoCycleValue:
 
     def backward(self):
         self.grad = 1.0
-        for v in reversed(_walk(self)):
+        for v in reversed(topological_order(self)):
             v._backward(v.grad)
 
 
@@ -181,7 +166,7 @@ class SharedValue:
 
     def backward(self):
         self.grad = 1.0
-        for v in reversed(_walk(self)):
+        for v in reversed(topological_order(self)):
             v._backward(v)
 
 
@@ -236,7 +221,7 @@ def worker(design, steps, collector):
     tracked = len(gc.get_objects())
     loss = demo_loss(V, model, params, X, y)
     tracked = len(gc.get_objects()) - tracked
-    nodes = len(_walk(loss))
+    nodes = len(topological_order(loss))
     del loss
     if collector:
         gc.enable()
