@@ -3,7 +3,7 @@ import math
 import numbers
 import random
 
-from micrograd.engine import Value
+from micrograd.engine import Value, as_float
 
 # a Value method -> its name in reprs, which is also torch.nn's class; serialize and interop read it too
 ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}
@@ -133,6 +133,8 @@ class MLP(Module):
                        for i, a in enumerate(acts)]
 
     def __call__(self, x):
+        """the outputs for x: nin numbers or Values in any sequence (a 1-d NumPy array too), or
+        one number when nin is 1; a 0-d array is refused as Value refuses it: pass x.item()"""
         x = _as_inputs(x, len(self.layers[0].neurons[0].w), 'MLP')
         for layer in self.layers:
             x = layer._forward(x)
@@ -162,21 +164,33 @@ def _as_sizes(nouts):
 
 def as_rng(rng):
     """the random source for weights: None is Python's global random state, as the original;
-    an int seeds a fresh generator; a random.Random is used as it is"""
+    an int seeds a fresh generator (a NumPy integer too, as sizes are); a random.Random is used as it is"""
     if rng is None or rng is random:
         return random
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        return random.Random(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return random.Random(int(rng))  # int(): Random would seed any other object by its hash
     if isinstance(rng, random.Random):
         return rng
     raise TypeError(f"rng must be None, an int seed or a random.Random, got {type(rng).__name__}")
 
 
 def _as_inputs(x, nin, who):
-    """x as a list of nin Values and Python floats, checked once by the module that was called"""
+    """x as a list of nin Values and Python floats, checked once by the module that was called
+
+    x is a sequence or an iterable of numbers and Values; a bare number or Value is one input.
+    A 0-d NumPy array is refused, as Value refuses it, rather than guessed at: pass x.item().
+    """
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a bare number or Value is one input, as a one-neuron layer's output
-    x = [float(xi) if isinstance(xi, numbers.Real) and not isinstance(xi, bool) else xi for xi in x]
+    elif getattr(x, 'ndim', None) == 0:  # iter() would only say 'iteration over a 0-d array'
+        raise TypeError(f"{who} takes a sequence of {nin} inputs, got a 0-d {type(x).__name__}: "
+                        f"pass x.item() for one number")
+    try:
+        x = iter(x)
+    except TypeError:
+        raise TypeError(f"{who} takes a sequence of {nin} inputs (numbers or Values), "
+                        f"got {type(x).__name__}") from None
+    x = list(x)
     if len(x) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
-    return x
+    return [xi if isinstance(xi, Value) else as_float(xi, f"{who}'s inputs[{i}]") for i, xi in enumerate(x)]

@@ -92,6 +92,14 @@ def test_seed_and_generator_give_the_same_model_without_touching_global_state():
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
 
 
+@pytest.mark.parametrize("seed", [np.int64(42), np.uint8(42), np.int32(42)])
+def test_a_numpy_integer_seed_builds_the_model_its_int_builds(seed):
+    state = random.getstate()
+    assert [p.data for p in MLP(2, [4, 1], rng=seed).parameters()] == \
+        [p.data for p in MLP(2, [4, 1], rng=42).parameters()]
+    assert random.getstate() == state
+
+
 def test_lecture_neuron_activation_is_tanh_when_asked():
     n = Neuron(2, act='tanh', rng=0)
     x = [2.0, 0.0]
@@ -265,3 +273,43 @@ def test_an_mlp_checks_its_input_size_once_per_call_not_in_every_layer_and_neuro
     Layer(2, 3, rng=0)([0.5, -1.0])
     Neuron(2, rng=0)([0.5, -1.0])
     assert checks == ['MLP', 'Layer', 'Neuron']  # the module that was called, once
+
+
+@pytest.mark.parametrize("module, who", [(MLP(3, [2], rng=0), 'MLP'), (Layer(3, 2, rng=0), 'Layer'),
+                                         (Neuron(3, rng=0), 'Neuron')])
+def test_an_input_beyond_the_float_range_is_refused_naming_it(module, who):
+    with pytest.raises(OverflowError, match=rf"^{who}'s inputs\[0\] is 1000+\.\.\. is too large for a float"):
+        module([10**400, 1, 2])
+    with pytest.raises(OverflowError, match=rf"{who}'s inputs\[2\] is -1000+"):
+        module([1, 2, -10**400])
+
+
+def test_an_int_within_the_float_range_is_the_float_torch_reads():
+    model = MLP(2, [3, 1], act='tanh', rng=4)
+    big = 2**1000  # beyond any float32, within float64
+    out = model([big, -3])
+    out_t = torch_forward(torch_twin(model), [float(big), -3.0])
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("bad, what", [(True, 'bool'), ('1', 'str'), (None, 'NoneType'),
+                                       (np.array([1.0]), 'ndarray')])
+def test_an_input_that_is_no_real_number_is_refused_naming_it(bad, what):
+    with pytest.raises(TypeError, match=rf"^MLP's inputs\[1\] must be a real number, got {what}$"):
+        MLP(2, [1], rng=0)([0.5, bad])
+
+
+@pytest.mark.parametrize("module, who", [(MLP(1, [2], rng=0), 'MLP'), (Layer(1, 2, rng=0), 'Layer'),
+                                         (Neuron(1, rng=0), 'Neuron')])
+def test_a_0d_array_is_refused_as_value_refuses_it(module, who):
+    # Value(np.array(0.5)) is refused too: an array of any shape is not a number; item() is
+    with pytest.raises(TypeError, match=rf"^{who} takes a sequence of 1 inputs, got a 0-d ndarray: "
+                                        r"pass x\.item\(\) for one number$"):
+        module(np.array(0.5))
+    with pytest.raises(TypeError):
+        Value(np.array(0.5))
+
+
+def test_inputs_that_are_no_sequence_are_refused_naming_the_type():
+    with pytest.raises(TypeError, match=r"^MLP takes a sequence of 2 inputs \(numbers or Values\), got NoneType$"):
+        MLP(2, [1], rng=0)(None)
