@@ -245,8 +245,8 @@ def _record(fn, params, args, has_aux):
 
 # --- scheduling: forward groups by depth and op, backward levels ------------------------------------
 
-LEAF, ADD, MUL, RELU, ABS, MAX, SELECT, ENGINE = range(8)   # node kinds
-_KINDS = {'+': ADD, '*': MUL, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
+LEAF, ADD, MUL, DOT, RELU, ABS, MAX, SELECT, ENGINE = range(9)   # node kinds
+_KINDS = {'+': ADD, '*': MUL, 'dot': DOT, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
 _ENGINE_OPS = {'tanh': Value.tanh, 'exp': Value.exp, 'log': Value.log, 'sigmoid': Value.sigmoid,
                'softplus': Value.softplus}
 
@@ -323,9 +323,11 @@ class _Links:
     child: object
     side: object         # the child's position among the parent's operands
     owner: object        # the parent, or the top of the + chain it was folded into
+    partner: object      # MUL, DOT: the operand the child is multiplied by (its local derivative)
+    rank: object         # the order in which the parent's backward adds its terms
 
     def select(self, mask):
-        return _Links(self.parent[mask], self.child[mask], self.side[mask], self.owner[mask])
+        return _Links(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
 
 
 def _schedule(tape):
@@ -336,12 +338,18 @@ def _schedule(tape):
     first = np.cumsum(lens) - lens
     parent = np.repeat(np.arange(n), lens)
     side = np.arange(len(kids)) - first[parent]
+    # a product (w * x) is a dot of one pair: operand i of n pairs is multiplied by operand i +- n,
+    # and dot's backward adds w0's term, x0's, w1's, x1's, ...
+    half = np.maximum(lens // 2, 1)[parent]
+    paired = (kind[parent] == MUL) | (kind[parent] == DOT)
+    partner = kids[np.where(paired, first[parent] + (side + half) % (2 * half), np.arange(len(kids)))]
+    rank = np.where(paired, side % half * 2 + side // half, side)
     uses = np.bincount(kids, minlength=n)
     uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
     graph = _fold(np, kind, opkey, first, kids, uses, parent)
     keep = graph.top[kids] == kids   # a link to a node folded into its user's sum disappears
     order = np.lexsort((side[keep], parent[keep], graph.top[parent][keep]))   # a sum's terms in fold order
-    link = _Links(parent[keep][order], kids[keep][order], side[keep][order], graph.top[parent][keep][order])
+    link = _Links(parent, kids, side, graph.top[parent], partner, rank).select(np.flatnonzero(keep)[order])
     is_param = np.zeros(n, bool)
     is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
     depth, needs_grad = _waves(np, n, link.child, link.owner, is_param)
@@ -349,6 +357,7 @@ def _schedule(tape):
     one = tape.n_params + tape.n_inputs + len(tape.consts) + 1   # after the leaves: -0.0, 1.0
     nodes = np.flatnonzero((lens > 0) & (graph.top == np.arange(n)) & ~graph.fused)
     terms = np.bincount(link.owner, minlength=n)
+    terms[kind == DOT] //= 2   # a dot's terms are its pairs
     nodes = nodes[np.lexsort((nodes, terms[nodes], opkey[nodes], depth[nodes]))]
     graph.slot = np.full(n, -1, np.int64)
     graph.slot[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
@@ -398,7 +407,7 @@ def _engine_op(op):
     except ValueError:
         pass
     raise ValueError(f"compile can't replay the op {op!r}: it knows + * ** (either side) relu abs tanh "
-                     "exp log sigmoid softplus amax select and the ops built from them")
+                     "exp log sigmoid softplus amax select dot and the ops built from them")
 
 
 def _fold(np, kind, opkey, first, kids, uses, parent):
@@ -427,6 +436,11 @@ def _fold(np, kind, opkey, first, kids, uses, parent):
     graph.fused = shares & (kind == MUL)
     graph.gsrc = _roots(np, np.where(shares, graph.top[user], np.arange(n)))
     return graph
+
+
+def _is_sum(kind):
+    """a sum of terms, each a value or a product: + (folded n-ary) and dot"""
+    return (kind == ADD) | (kind == DOT)
 
 
 def _roots(np, up):
@@ -461,23 +475,25 @@ def _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one):
     """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
     # a group of sums is one table: up to _SUM_WIDTH terms they group by their exact count,
     # longer ones by the next power of 2, padded with -0.0 (x + -0.0 is x)
-    width = np.where((graph.kind == ADD) & (terms > _SUM_WIDTH),
+    width = np.where(_is_sum(graph.kind) & (terms > _SUM_WIDTH),
                      2 ** np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
     key = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
     bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else [0]
     starts = np.searchsorted(link.owner, np.arange(len(graph.kind)))   # links are sorted by owner
-    # a term's two factors: a fused product's operands, or the child and the 1.0 (then the -0.0 pad)
+    # a term's two factors: a fused product's operands, a dot's pair, or the child and the 1.0
+    # (then the -0.0 pad)
     every = np.arange(len(graph.kind))
-    left = np.where(graph.fused, graph.slot[graph.operand(every, 0)], graph.slot)
-    right = np.where(graph.fused, graph.slot[graph.operand(every, 1)], one)
-    left, right = np.r_[left[link.child], one - 1], np.r_[right[link.child], one]
+    left = np.where(graph.fused, graph.slot[graph.operand(every, 0)], graph.slot)[link.child]
+    right = np.where(graph.fused, graph.slot[graph.operand(every, 1)], one)[link.child]
+    right = np.where(graph.kind[link.parent] == DOT, graph.slot[link.partner], right)
+    left, right = np.r_[left, one - 1], np.r_[right, one]
     groups = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         members = nodes[lo:hi]
         span = np.arange(width[members[0]])[:, None]
         at = np.where(span < terms[members], starts[members] + span, len(left) - 1)
         kind = int(graph.kind[members[0]])
-        plain = kind != ADD or (right[at] == one).all()
+        plain = not _is_sum(kind) or (right[at] == one).all()
         groups.append(_Group(kind, int(graph.slot[members[0]]), int(graph.slot[members[-1]]) + 1,
                              left[at], None if plain else right[at],
                              engine_ops.get(int(graph.opkey[members[0]]))))
@@ -496,14 +512,13 @@ def _backward_levels(np, graph, link, used, plan):
     source = graph.gsrc[link.owner]   # the node whose gradient each term reads
     level, _ = _waves(np, n, source, link.child, np.zeros(n, bool))
     child = np.r_[used, link.child]
-    order = np.lexsort((np.r_[np.zeros(k, np.int64), link.side], -np.r_[np.full(k, n), link.parent],
+    order = np.lexsort((np.r_[np.zeros(k, np.int64), link.rank], -np.r_[np.full(k, n), link.parent],
                         child, level[child]))
     # local derivatives come from one buffer: the values, each op's extra (relu's mask, abs's sign),
     # the used parameters' grads. MUL's is the other operand, ADD's (and the specials') the 1.0
     kind = graph.kind[link.parent]
-    other = graph.operand(link.parent, 1 - np.minimum(link.side, 1))
-    local = np.select([kind == MUL, (kind == RELU) | (kind == ABS)],
-                      [graph.slot[other], n_values + graph.slot[link.parent]], plan.one)
+    local = np.select([(kind == MUL) | (kind == DOT), (kind == RELU) | (kind == ABS)],
+                      [graph.slot[link.partner], n_values + graph.slot[link.parent]], plan.one)
     local = np.r_[2 * n_values + np.arange(k), local][order]
     grads = np.r_[np.full(k, n_values), graph.slot[source]][order]   # G's last slot holds 1.0
     special = np.r_[np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0)][order]
@@ -570,13 +585,13 @@ class _Replay:
         np, V, made = _numpy(), self.values, {}
         for g in self.plan.groups:
             t, kind = g.table, g.kind
-            if kind == ADD:   # term after term, in Python's sum() order
+            if _is_sum(kind):   # term after term, in Python's sum() order
                 terms = V[t] if g.factor is None else V[t] * V[g.factor]
                 if len(t) > t.shape[1]:   # few long sums: one accumulate (never pairwise, as reduce)
                     V[g.lo:g.hi] = np.add.accumulate(terms, axis=0)[-1]
                 else:
-                    total = terms[0] + terms[1]
-                    for row in terms[2:]:
+                    total = terms[0]   # a fresh array: V[t] copies
+                    for row in terms[1:]:
                         total += row
                     V[g.lo:g.hi] = total
             elif kind == MUL:

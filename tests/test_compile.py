@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, strategies as st
 
 from micrograd.compile import compile
-from micrograd.engine import Value, amax, select
+from micrograd.engine import Value, amax, dot, select
 from micrograd.losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from micrograd.nn import MLP
 from micrograd.optim import Adam
@@ -107,7 +107,8 @@ def every_op(a, b, x):
              (a * 0.3).exp(), (b * b + v * v).log(), u.sigmoid(), (-v).sigmoid(),
              u.abs(), abs(v - 0.5), u.softplus(), (-v * 3).softplus(),
              amax([u, v, u * 0.5]), amax([u.relu(), v.relu(), 0.0]), amax([u, u]),
-             select([u, v, a, u * v], x[2]), select([b, 2.0 * b], x[2] * 0 + 1)]
+             select([u, v, a, u * v], x[2]), select([b, 2.0 * b], x[2] * 0 + 1),
+             dot([a, u, b], [x[0], v, a]), dot([u], [u]), dot([u, v], [u, v]), dot([a, x[1]], [x[1], a])]
     return sum(terms) * a + (a * b * v).tanh() * terms[3]
 
 
@@ -249,6 +250,14 @@ def test_a_long_sum_chain_and_reused_nodes():
     assert got == eager(fn, ps, (-0.5,))
 
 
+@pytest.mark.parametrize("n", [1, 3, 64, 65, 300])   # one pair; beyond 64 pairs, the padded table
+def test_a_vector_dotted_with_itself_and_with_inputs(n):
+    ps = [Value(math.sin(i) - 0.2) for i in range(n)]
+    fn = lambda x: dot(ps, ps) * dot(ps, [x * p for p in ps]) + dot([x] * n, ps[::-1])
+    assert_replays_like_eager(fn, ps, [1.5, -0.5, 0.0, 1e30],
+                              param_values=[[-p.data for p in ps], [p.data for p in ps]])
+
+
 # random graphs: a program of ops over parameters and inputs, replayed on flipped numbers
 UNARY = [lambda v: v.relu(), lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v.tanh().exp(),
          lambda v: (v * v + 0.5).log(), lambda v: (v * v + 1) ** -0.5, lambda v: v ** 2, lambda v: -v,
@@ -269,15 +278,19 @@ def run_program(program, params, xs):
             nodes.append(BINARY[op % len(BINARY)](u, v))
         elif kind == 2:   # Python's sum: a chain of + nodes starting from 0
             nodes.append(sum(nodes[k % len(nodes)] for k in range(i, i + 2 + op % 5)))
-        else:
+        elif kind == 3:
             nodes.append(select([u, v, nodes[op % len(nodes)]], index))
+        else:   # a dot of two runs of nodes, which may overlap (a node times itself)
+            width = 1 + op % 5
+            nodes.append(dot([nodes[k % len(nodes)] for k in range(i, i + width)],
+                             [nodes[k % len(nodes)] for k in range(j, j + width)]))
     return sum(nodes[len(params) + len(xs) - 1:]) if len(nodes) > len(params) + len(xs) - 1 else nodes[0] * 1
 
 
 numbers = st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3)   # off the relu kink
 
 
-@given(program=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(0, 50),
+@given(program=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 20), st.integers(0, 50),
                                   st.integers(0, 50)), max_size=25),
        params=st.lists(numbers, min_size=1, max_size=4),
        x=st.lists(numbers, min_size=2, max_size=2))
