@@ -23,10 +23,12 @@ def save(model, path):
     The text goes to a temporary file beside path, is flushed to disk, then renamed over path,
     so a crash or an error leaves the old file or the new one, never a mix of both. A path
     that is a symlink writes the file it points to (the link stays a link), and a file
-    replaced keeps its permission bits.
+    replaced keeps its permission bits. What open(path, 'w') would refuse (an empty path, a
+    directory, a directory that does not exist) raises its OSError naming path, as does a failed
+    write; so does a path that is a device, a pipe or a socket, which a rename would replace.
     """
     text = _to_json(model)  # whatever can go wrong with the model does, before any file is touched
-    _atomic_write(os.fspath(path), text)
+    _atomic_write(os.fsdecode(path), text)  # a str: bytes paths too, as open() takes them
 
 
 def load(path):
@@ -113,17 +115,20 @@ def architecture(model):
 
 
 def _atomic_write(path, text):
-    path = os.path.realpath(path)  # through a symlink: replace its target, and the link stays a link
-    directory = os.path.dirname(path)
+    target = _file_to_replace(path)
+    directory = os.path.dirname(target)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)  # a file replaced keeps its permission bits
+        mode = stat.S_IMODE(os.stat(target).st_mode)  # a file replaced keeps its permission bits
     except FileNotFoundError:
         mode = None
-    if mode is not None and not os.access(path, os.W_OK):  # a read-only file: open(path, 'w') refuses it too
+    if mode is not None and not os.access(target, os.W_OK):  # a read-only file: open(path, 'w') refuses it too
         raise PermissionError(errno.EACCES, "the file is read-only", path)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
-    # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    tmp = os.path.join(directory, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
+    try:
+        # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:  # a directory we may not write in, a read-only file system
+        raise _naming(e, path) from None
     try:
         with os.fdopen(fd, 'w', encoding='utf-8', newline='\n') as f:
             f.write(text)
@@ -131,10 +136,12 @@ def _atomic_write(path, text):
             os.fsync(f.fileno())  # the bytes are on disk before the name points at them
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)  # atomic: readers see the old file or the new one
-    except BaseException:
+        os.replace(tmp, target)  # atomic: readers see the old file or the new one
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and tmp in (e.filename, e.filename2):
+            raise _naming(e, path) from None
         raise
     if hasattr(os, 'O_DIRECTORY'):  # POSIX: make the rename itself survive a power cut
         with contextlib.suppress(OSError):  # some file systems refuse to fsync a directory
@@ -143,6 +150,33 @@ def _atomic_write(path, text):
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+
+def _file_to_replace(path):
+    """the file save() replaces: path, or the file the symlink at path points to (the link stays a
+    link); what open(path, 'w') would refuse is refused here, naming path, before any file is made"""
+    if not path:
+        raise FileNotFoundError(errno.ENOENT, "an empty path names no file", path)
+    target = os.path.realpath(path)
+    if path.endswith(('/', os.sep)) or os.path.isdir(target):  # realpath drops a trailing /
+        raise IsADirectoryError(errno.EISDIR, "a directory, not a file", path)
+    if os.path.islink(target):  # realpath stops where symlinks loop
+        raise OSError(errno.ELOOP, "a loop of symlinks", path)
+    if os.path.exists(target) and not os.path.isfile(target):  # os.replace would put a file in its place
+        raise OSError(errno.EINVAL, "not a regular file (a device, a pipe or a socket); save() "
+                                    "replaces a file whole", path)
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        where = f" (a symlink to {target})" if os.path.islink(path) else ""
+        if os.path.exists(directory):
+            raise NotADirectoryError(errno.ENOTDIR, f"{directory} is not a directory{where}", path)
+        raise FileNotFoundError(errno.ENOENT, f"the directory {directory} does not exist{where}", path)
+    return target
+
+
+def _naming(error, path):
+    """error as raised for the temporary file, about the path the user gave instead"""
+    return OSError(error.errno, error.strerror, path)
 
 
 def _check_keys(obj, keys, what):

@@ -1,8 +1,10 @@
 """state_dict / load_state_dict, and save / load as JSON: exact round trips, bad files refused, atomic writes."""
+import errno
 import json
 import math
 import os
 import random
+import re
 import stat
 from fractions import Fraction
 
@@ -445,3 +447,96 @@ def test_save_refuses_a_file_it_may_not_write_as_open_would(saved, monkeypatch):
     with pytest.raises(PermissionError, match="read-only"):
         save(MLP(3, [4, 1], rng=3), path)
     assert path.read_text(encoding='utf-8') == text and os.listdir(path.parent) == ['model.json']
+
+
+def assert_names_the_path_only(error, path, errno_code):
+    """the error is about the path the user passed, never the hidden temporary file"""
+    assert error.errno == errno_code and error.filename == str(path) and error.filename2 is None
+    assert '.tmp' not in str(error)
+
+
+def test_save_to_an_empty_path_is_refused_as_open_refuses_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="an empty path names no file") as info:
+        save(MLP(2, [1], rng=0), '')
+    assert_names_the_path_only(info.value, '', errno.ENOENT)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ['somedir', 'new/'])
+def test_save_to_a_directory_is_refused_naming_it(name, tmp_path):
+    (tmp_path / 'somedir').mkdir()
+    path = os.path.join(tmp_path, name)
+    with pytest.raises(IsADirectoryError, match="a directory, not a file") as info:
+        save(MLP(2, [1], rng=0), path)
+    assert_names_the_path_only(info.value, path, errno.EISDIR)
+    assert os.listdir(tmp_path) == ['somedir'] and os.listdir(tmp_path / 'somedir') == []
+
+
+def test_save_into_a_directory_that_does_not_exist_is_refused_naming_both(tmp_path):
+    path = tmp_path / 'missing' / 'model.json'
+    missing = re.escape(f"the directory {tmp_path / 'missing'} does not exist")
+    with pytest.raises(FileNotFoundError, match=missing) as info:
+        save(MLP(2, [1], rng=0), path)
+    assert_names_the_path_only(info.value, path, errno.ENOENT)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_under_a_file_as_if_it_were_a_directory_is_refused(saved):
+    path, text = saved
+    with pytest.raises(NotADirectoryError, match=re.escape(f"{path} is not a directory")) as info:
+        save(MLP(2, [1], rng=0), path / 'model.json')
+    assert_names_the_path_only(info.value, path / 'model.json', errno.ENOTDIR)
+    assert path.read_text(encoding='utf-8') == text
+
+
+def test_save_through_a_symlink_into_a_missing_directory_names_link_and_target(tmp_path):
+    link, target = tmp_path / 'latest.json', tmp_path / 'gone' / 'model.json'
+    os.symlink(target, link)
+    with pytest.raises(FileNotFoundError, match=re.escape(f"does not exist (a symlink to {target})")) as info:
+        save(MLP(2, [1], rng=0), link)
+    assert_names_the_path_only(info.value, link, errno.ENOENT)
+    assert os.readlink(link) == str(target) and os.listdir(tmp_path) == ['latest.json']
+
+
+def test_save_through_a_loop_of_symlinks_is_refused_and_the_links_stay(tmp_path):
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    os.symlink(second, first)
+    os.symlink(first, second)
+    with pytest.raises(OSError, match="a loop of symlinks") as info:
+        save(MLP(2, [1], rng=0), first)
+    assert_names_the_path_only(info.value, first, errno.ELOOP)
+    assert os.readlink(first) == str(second) and os.readlink(second) == str(first)
+    assert sorted(os.listdir(tmp_path)) == ['first', 'second']
+
+
+def test_save_does_not_replace_a_pipe_with_a_file(tmp_path):
+    fifo = tmp_path / 'pipe'
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file") as info:
+        save(MLP(2, [1], rng=0), fifo)
+    assert_names_the_path_only(info.value, fifo, errno.EINVAL)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ['pipe']
+
+
+@pytest.mark.parametrize("failing", ['open', 'replace'])
+def test_an_os_error_about_the_temporary_file_names_the_users_path(failing, saved, monkeypatch):
+    path, text = saved
+    real = getattr(os, failing)
+
+    def fail(src, *args):
+        if src.endswith('.tmp'):  # what a read-only directory or file system answers
+            raise PermissionError(errno.EACCES, "Permission denied", src)
+        return real(src, *args)
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(PermissionError, match="Permission denied") as info:
+        save(MLP(3, [4, 1], rng=99), path)
+    monkeypatch.undo()
+    assert_names_the_path_only(info.value, path, errno.EACCES)
+    assert path.read_text(encoding='utf-8') == text and os.listdir(path.parent) == ['model.json']
+
+
+def test_save_takes_a_bytes_path_as_open_does(tmp_path):
+    model = MLP(3, [4, 1], rng=5)
+    save(model, os.fsencode(tmp_path / 'model.json'))
+    assert bits(load(tmp_path / 'model.json')) == bits(model)
