@@ -4,7 +4,9 @@ In February 2026 the author of micrograd published microgpt: a one-layer GPT tra
 plain Python, on a scalar autograd Value of the same kind as ours. This module builds the same
 model from the same seed and computes the same numbers; each function below is one part of the
 published script (linear, rmsnorm, attention, the MLP block; softmax is losses.softmax, the
-same stable formula).
+same stable formula). Where the published code writes sum(wi * xi for ...), this one calls
+engine.dot: one node instead of a chain of * and +, with the chain's numbers, so a step's graph
+has a fraction of the nodes to build, backpropagate and record.
 
 Two choices depend on the data, and each is made by an op, never by Python code reading .data:
 which embedding row a token reads (engine.select, with the token as its index), and which
@@ -16,7 +18,7 @@ import math
 import numbers
 from importlib import resources
 
-from micrograd.engine import Value, as_float, select
+from micrograd.engine import Value, as_float, dot, select
 from micrograd.losses import cross_entropy, softmax
 from micrograd.nn import Module, as_rng
 from micrograd.optim import Adam
@@ -32,12 +34,12 @@ def load_names():
 
 def linear(x, w):
     """w @ x: one dot product of x with each row of w, no bias"""
-    return [_dot(row, x) for row in w]
+    return [dot(row, x) for row in w]
 
 
 def rmsnorm(x, eps=1e-5):
     """x / sqrt(mean(x**2) + eps): every vector leaves with the same scale, no learned gain"""
-    ms = _dot(x, x) / len(x)
+    ms = dot(x, x) / len(x)
     scale = (ms + eps) ** -0.5
     return [xi * scale for xi in x]
 
@@ -52,10 +54,10 @@ def attention(q, keys, values, n_head):
     out = []
     for h in range(n_head):
         s = slice(h * head_size, (h + 1) * head_size)
-        scores = [_dot(q[s], k[s]) / head_size**0.5 for k in keys]
+        scores = [dot(q[s], k[s]) / head_size**0.5 for k in keys]
         weights = softmax(scores)
         heads_values = [v[s] for v in values]
-        out.extend(_dot(weights, [v[j] for v in heads_values]) for j in range(head_size))
+        out.extend(dot(weights, [v[j] for v in heads_values]) for j in range(head_size))
     return out
 
 
@@ -236,16 +238,6 @@ def train(model, names, steps, optimizer=None, report=None, step=train_step):
         if report is not None:
             report(k, losses[-1])
     return losses
-
-
-def _dot(ws, xs):
-    # sum(w * x) left to right; starting from the first product saves sum()'s 0 + node (same number)
-    pairs = zip(ws, xs)
-    w, x = next(pairs)
-    out = w * x
-    for w, x in pairs:
-        out = out + w * x
-    return out
 
 
 def _add(xs, ys):
