@@ -14,11 +14,11 @@ Usage, as bench_micrograd.py: python bench_gpt.py '<json list of jobs>'; each jo
     gpt_mem[_microgpt]                        peak bytes traced while one step runs (tracemalloc)
 """
 import json
-import math
 import random
 import sys
 import tracemalloc
 
+from microgpt_value import LocalValue
 from shared import main, timed
 
 SEED, NAME, CHECK_STEPS = 42, 'ava', 10  # the check averages the last CHECK_STEPS losses
@@ -38,64 +38,6 @@ def check(losses):
 
 
 # --- the reference: microgpt's design, children and their local gradients in __slots__ -------------
-
-class LocalValue:
-    __slots__ = ('data', 'grad', '_children', '_local_grads')
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data, self.grad = data, 0
-        self._children, self._local_grads = children, local_grads
-
-    def __add__(self, other):
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, n):
-        return LocalValue(self.data**n, (self,), (n * self.data**(n - 1),))
-
-    def log(self):
-        return LocalValue(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        return LocalValue(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        return LocalValue(max(0, self.data), (self,), (float(self.data > 0),))
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def backward(self):
-        order, seen = [], set()
-
-        def visit(v):  # recursive, as published: a step's graph is a few hundred nodes deep
-            if v not in seen:
-                seen.add(v)
-                for child in v._children:
-                    visit(child)
-                order.append(v)
-        visit(self)
-        self.grad = 1
-        for v in reversed(order):
-            for child, local in zip(v._children, v._local_grads):
-                child.grad += local * v.grad
-
 
 class MicroGPT:
     """the published model and Adam, on LocalValue"""

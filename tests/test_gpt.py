@@ -1,4 +1,4 @@
-import math
+import importlib.util
 import os
 import random
 import subprocess
@@ -16,63 +16,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # The published algorithm, written out plainly on a Value of microgpt's design (children and their
-# local gradients): the reference the model must reproduce.
-class LocalValue:
-    __slots__ = ('data', 'grad', '_children', '_local_grads')
+# local gradients): the reference the model must reproduce. benchmarks/ times the same Value.
+def _load_local_value():
+    path = os.path.join(REPO, 'benchmarks', 'microgpt_value.py')
+    spec = importlib.util.spec_from_file_location('microgpt_value', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LocalValue
 
-    def __init__(self, data, children=(), local_grads=()):
-        self.data, self.grad = data, 0
-        self._children, self._local_grads = children, local_grads
 
-    def __add__(self, other):
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, n):
-        return LocalValue(self.data**n, (self,), (n * self.data**(n - 1),))
-
-    def log(self):
-        return LocalValue(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        return LocalValue(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        return LocalValue(max(0, self.data), (self,), (float(self.data > 0),))
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def backward(self):
-        order, seen = [], set()
-
-        def visit(v):
-            if v not in seen:
-                seen.add(v)
-                for child in v._children:
-                    visit(child)
-                order.append(v)
-        visit(self)
-        self.grad = 1
-        for v in reversed(order):
-            for child, local in zip(v._children, v._local_grads):
-                child.grad += local * v.grad
+LocalValue = _load_local_value()
 
 
 def reference_training(names, steps, rng):
