@@ -48,10 +48,7 @@ def from_torch(seq):
     for i, m in enumerate(seq):
         where = f"module {i} ({m!r})"
         if type(m) is torch.nn.Linear:  # the exact class, as for activations below
-            if m.bias is None:
-                raise ValueError(f"{where} has no bias; every micrograd neuron has one")
-            if not m.weight.is_floating_point():
-                raise ValueError(f"{where} has {m.weight.dtype} weights; micrograd needs real numbers")
+            _check_linear(m, where)
             if layers and m.in_features != layers[-1][1].out_features:
                 raise ValueError(f"{where} takes {m.in_features} inputs but the layer before it "
                                  f"gives {layers[-1][1].out_features}")
@@ -94,6 +91,23 @@ def from_torch(seq):
                 wi.data = x
             neuron.b.data = bias
     return model
+
+
+def _check_linear(m, where):
+    """refuse a Linear whose numbers an MLP layer cannot hold, before any is read"""
+    if m.bias is None:
+        raise ValueError(f"{where} has no bias; every micrograd neuron has one")
+    for name, p in (('weight', m.weight), ('bias', m.bias)):
+        if p.is_meta:  # reading one raises torch's NotImplementedError about copying
+            raise ValueError(f"{where} is on the meta device: its {name} has a shape but no numbers; "
+                             f"build it on the cpu, or give it weights (to_empty, then load_state_dict)")
+        if not p.is_floating_point():  # complex ones too: .double() would drop the imaginary part
+            raise ValueError(f"{where} has a {p.dtype} {name}; micrograd needs real numbers")
+    shapes = tuple(m.weight.shape), tuple(m.bias.shape)
+    if shapes != ((m.out_features, m.in_features), (m.out_features,)):  # a Parameter assigned by hand
+        raise ValueError(f"{where} has a weight of shape {shapes[0]} and a bias of shape {shapes[1]}; "
+                         f"its in_features and out_features ask for {(m.out_features, m.in_features)} "
+                         f"and {(m.out_features,)}")
 
 
 def import_torch(who):

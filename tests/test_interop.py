@@ -257,3 +257,40 @@ def test_import_torch_is_public_and_names_who_needs_it(monkeypatch):
                       (lambda: assert_matches_torch(lambda x: x, [1.0]), 'assert_matches_torch')]:
         with pytest.raises(ImportError, match=rf"^{re.escape(who)} needs PyTorch: pip install torch==2\.13\.0"):
             call()
+
+
+def test_from_torch_refuses_a_meta_linear_whose_weights_have_no_numbers():
+    seq = torch.nn.Sequential(torch.nn.Linear(2, 3, device='meta'), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    with pytest.raises(ValueError, match=r"^module 0 \(Linear.*\) is on the meta device: its weight has a "
+                                         r"shape but no numbers; build it on the cpu"):
+        from_torch(seq)
+
+
+def test_a_meta_linear_given_weights_as_the_error_advises_reads_as_torch_computes():
+    source = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    seq = torch.nn.Sequential(torch.nn.Linear(2, 3, device='meta'), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    seq = seq.to_empty(device='cpu').double()
+    seq.load_state_dict(source.state_dict())
+    model = from_torch(seq)
+    for x in ([0.5, -1.0], [2.0, 0.25]):
+        assert model(x).data == pytest.approx(source(torch.tensor(x, dtype=torch.float64)).item(), rel=1e-12)
+
+
+def _with_parameter(name, tensor):
+    linear = torch.nn.Linear(2, 3)
+    setattr(linear, name, torch.nn.Parameter(tensor, requires_grad=False))
+    return linear
+
+
+@pytest.mark.parametrize("linear, match", [
+    (_with_parameter('bias', torch.zeros(3, dtype=torch.complex128)), "has a torch.complex128 bias; micrograd "
+                                                                      "needs real numbers"),
+    (_with_parameter('weight', torch.ones(3, 2, dtype=torch.int64)), "has a torch.int64 weight"),
+    (_with_parameter('weight', torch.ones(3, 5)), r"has a weight of shape \(3, 5\) and a bias of shape \(3,\); "
+                                                  r"its in_features and out_features ask for \(3, 2\) and \(3,\)"),
+    (_with_parameter('bias', torch.ones(4)), r"has a weight of shape \(3, 2\) and a bias of shape \(4,\)"),
+])
+def test_from_torch_refuses_parameters_an_mlp_layer_cannot_hold(linear, match):
+    # read silently, the bias would lose its imaginary part, the weight its last inputs (zip stops)
+    with pytest.raises(ValueError, match=r"^module 0 \(Linear.*\) " + match):
+        from_torch(torch.nn.Sequential(linear))
