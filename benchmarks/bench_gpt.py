@@ -18,7 +18,7 @@ import random
 import sys
 import tracemalloc
 
-from microgpt_value import LocalValue
+from microgpt_value import LocalValue, softmax
 from shared import main, timed
 
 SEED, NAME, CHECK_STEPS = 42, 'ava', 10  # the check averages the last CHECK_STEPS losses
@@ -89,13 +89,6 @@ class MicroGPT:
             m_hat, v_hat = self.m[i] / (1 - beta1**(k + 1)), self.v[i] / (1 - beta2**(k + 1))
             p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
             p.grad = 0
-
-
-def softmax(logits):
-    top = max(v.data for v in logits)
-    exps = [(v - top).exp() for v in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
 
 
 def microgpt_trainer(steps):

@@ -1,4 +1,4 @@
-"""microgpt's Value: children and their local gradients in __slots__, written as published.
+"""microgpt's Value (children and their local gradients in __slots__) and its softmax, as published.
 
 The reference of the GPT rows (bench_gpt.py times it) and of tests/test_gpt.py (the published
 algorithm the model must reproduce): one copy, standard library only, so both load it as a file.
@@ -63,3 +63,11 @@ class LocalValue:
         for v in reversed(order):
             for child, local in zip(v._children, v._local_grads):
                 child.grad += local * v.grad
+
+
+def softmax(logits):
+    """the published softmax: shifted by the largest logit, read from .data"""
+    top = max(v.data for v in logits)
+    exps = [(v - top).exp() for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]

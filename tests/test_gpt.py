@@ -15,17 +15,18 @@ from micrograd.nn import Module
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-# The published algorithm, written out plainly on a Value of microgpt's design (children and their
-# local gradients): the reference the model must reproduce. benchmarks/ times the same Value.
-def _load_local_value():
+# The published algorithm, written out plainly on a Value of microgpt's design and its softmax
+# (benchmarks/microgpt_value.py, which the GPT benchmark times too): the reference the model must reproduce.
+def _load_reference():
     path = os.path.join(REPO, 'benchmarks', 'microgpt_value.py')
     spec = importlib.util.spec_from_file_location('microgpt_value', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.LocalValue
+    return module
 
 
-LocalValue = _load_local_value()
+reference = _load_reference()
+LocalValue = reference.LocalValue
 
 
 def reference_training(names, steps, rng):
@@ -50,12 +51,6 @@ def reference_training(names, steps, rng):
     def linear(x, w):
         return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
 
-    def softmax_(logits):
-        max_val = max(v.data for v in logits)
-        exps = [(v - max_val).exp() for v in logits]
-        total = sum(exps)
-        return [e / total for e in exps]
-
     def rmsnorm_(x):
         ms = sum(xi * xi for xi in x) / len(x)
         scale = (ms + 1e-5) ** -0.5
@@ -78,7 +73,7 @@ def reference_training(names, steps, rng):
                 v_h = [vi[hs:hs + head_dim] for vi in values[li]]
                 logits = [sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5
                           for t in range(len(k_h))]
-                weights = softmax_(logits)
+                weights = reference.softmax(logits)
                 x_attn.extend(sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim))
             x = [a + b for a, b in zip(linear(x_attn, sd[f'layer{li}.attn_wo']), x_residual)]
             x_residual = x
@@ -95,7 +90,7 @@ def reference_training(names, steps, rng):
         keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
         terms = []
         for pos in range(n):
-            probs = softmax_(gpt(tokens[pos], pos, keys, values))
+            probs = reference.softmax(gpt(tokens[pos], pos, keys, values))
             terms.append(-probs[tokens[pos + 1]].log())
         loss = (1 / n) * sum(terms)
         loss.backward()
@@ -113,7 +108,7 @@ def reference_training(names, steps, rng):
         keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
         token_id, name = bos, []
         for pos in range(block_size):
-            probs = softmax_([logit / temperature for logit in gpt(token_id, pos, keys, values)])
+            probs = reference.softmax([logit / temperature for logit in gpt(token_id, pos, keys, values)])
             token_id = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]
             if token_id == bos:
                 break
