@@ -20,6 +20,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         real numbers (NumPy ones too); they are used as Python floats.
     raise_exception: True raises GradcheckError naming every input that fails, with both
         gradients; False returns False instead.
+    Raises ValueError when fn, which ran at the inputs, raises ValueError or ArithmeticError a
+    step of eps away (log near 0, say): the message names the input and suggests a smaller eps.
     Returns True when every input passes. The data and grad of the inputs, and the grad of
     every Value fn reads (model parameters, say), are as they were before the call.
     """
@@ -35,8 +37,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     for i, (a, n) in enumerate(zip(analytic, numeric)):
         allowed = atol + rtol * abs(n)
         if not (math.isfinite(a) and math.isfinite(n) and abs(a - n) <= allowed):
-            name = f" ({inputs[i].label!r})" if inputs[i].label else ""
-            failures.append(f"input {i}{name}: analytic {a!r}, numeric {n!r}, "
+            failures.append(f"{_input_name(inputs, i)}: analytic {a!r}, numeric {n!r}, "
                             f"|difference| {abs(a - n):.3g} > atol + rtol * |numeric| = {allowed:.3g}")
     if failures and raise_exception:
         raise GradcheckError("gradcheck failed for " + "; ".join(failures)
@@ -103,13 +104,27 @@ def _numeric_grad(fn, inputs, i, eps):
     x = inputs[i]
     saved = x.data
     try:
-        x.data = saved + eps
-        plus = _scalar_output(fn, inputs, 'fn').data
-        x.data = saved - eps
-        minus = _scalar_output(fn, inputs, 'fn').data
+        plus = _output_at(fn, inputs, i, saved, '+', eps)
+        minus = _output_at(fn, inputs, i, saved, '-', eps)
     finally:
         x.data = saved
     return (plus - minus) / (2 * eps)
+
+
+def _output_at(fn, inputs, i, x, sign, eps):
+    """fn's output with input i moved to x + eps or x - eps, one side of the central difference"""
+    inputs[i].data = x + eps if sign == '+' else x - eps
+    try:
+        return _scalar_output(fn, inputs, 'fn').data
+    except (ValueError, ArithmeticError) as e:  # fn ran at x itself: the step took it off its domain
+        raise ValueError(f"the central difference for {_input_name(inputs, i)} stepped outside fn's domain: "
+                         f"at {x!r} {sign} eps = {inputs[i].data!r}, fn raised {type(e).__name__}: {e}; "
+                         f"pass an eps smaller than {eps}, or check at a point farther from the edge "
+                         f"of the domain") from e
+
+
+def _input_name(inputs, i):
+    return f"input {i} ({inputs[i].label!r})" if inputs[i].label else f"input {i}"
 
 
 def _scalar_output(fn, args, who):

@@ -130,6 +130,40 @@ def test_gradcheck_restores_data_when_fn_raises_at_a_shifted_point():
     assert a.data == 1e-7 and a.grad == 0.0
 
 
+def test_a_step_outside_fns_domain_is_named_as_the_central_differences_with_a_smaller_eps_advised():
+    a = Value(1e-7)
+    stepped = 1e-7 - 1e-6
+    with pytest.raises(ValueError) as info:
+        gradcheck(lambda a: a.log(), [a], eps=1e-6)
+    assert str(info.value) == (
+        f"the central difference for input 0 stepped outside fn's domain: at 1e-07 - eps = {stepped!r}, "
+        f"fn raised ValueError: log needs a positive value, got {stepped}; pass an eps smaller than 1e-06, "
+        f"or check at a point farther from the edge of the domain")
+    assert isinstance(info.value.__cause__, ValueError)  # the engine's own error, kept as the cause
+    assert gradcheck(lambda a: a.log(), [a], eps=1e-9)  # the smaller eps it advises
+    assert a.data == 1e-7 and a.grad == 0.0
+
+
+@pytest.mark.parametrize("fn, x, eps, side, raised", [
+    (lambda x: (1 - x).log(), 1 - 1e-7, 1e-6, '+', 'ValueError'),  # the step past 1 fails, not the one below
+    (lambda x: x.exp(), 709.0, 1.0, '+', 'OverflowError'),  # exp(710) is beyond the float range
+    (lambda x: x ** -1, 0.5, 0.5, '-', 'ZeroDivisionError'),
+])
+def test_each_side_of_the_central_difference_names_the_input_its_label_and_the_error(fn, x, eps, side, raised):
+    a = Value(x, label='x')
+    at = x + eps if side == '+' else x - eps
+    expected = (f"the central difference for input 1 ('x') stepped outside fn's domain: at {x!r} {side} eps = "
+                f"{at!r}, fn raised {raised}: ")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        gradcheck(lambda b, a: b * fn(a), [Value(2.0), a], eps=eps)
+    assert a.data == x
+
+
+def test_an_error_of_fn_at_the_inputs_themselves_is_fns_own():
+    with pytest.raises(ValueError, match="^log needs a positive value, got -1.0$"):
+        gradcheck(lambda a: a.log(), [Value(-1.0)])
+
+
 def test_gradcheck_checks_a_model_output_against_its_inputs():
     model = MLP(3, [4, 1], act='tanh', rng=3)
     xs = [Value(0.5), Value(-0.2), Value(0.9)]
