@@ -54,7 +54,7 @@ def draw_dot(root, format='svg', rankdir='LR', show_grad=True, highlight=0, max_
 
     dot = _digraph_class(graphviz)(format=format, graph_attr={'rankdir': rankdir})
     for v in nodes:
-        fields = [_escape_record(str(v.label))] if v.label else []
+        fields = [_escape_record(_label_text(v))] if v.label else []
         fields.append(f'data {v.data:.4f}')
         if show_grad:
             fields.append(f'grad {v.grad:.4f}')
@@ -143,7 +143,7 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
 
     index = {v: i for i, v in enumerate(nodes)}
     params = _parameters(nodes, index, params)
-    names = [v.label if v.label else f'#{i}' for i, v in enumerate(nodes)]
+    names = [_label_text(v) or f'#{i}' for i, v in enumerate(nodes)]
     engine_made = [_made_by_engine(v) for v in nodes]
     steps, grads = _record_backward(nodes, index, names, engine_made)
     forward = [{'phase': 'forward', 'node': i, 'text': _forward_text(v, names, index)}
@@ -185,6 +185,11 @@ def _import_graphviz(who):
     except ImportError:
         raise ImportError(f"{who} needs the graphviz package: pip install 'micrograd[viz]'") from None
     return graphviz
+
+
+def _label_text(v):
+    """a label as both pictures show it: str() of any object (a nan, bytes), nothing when it is falsy"""
+    return str(v.label) if v.label else ''
 
 
 def _check_max_nodes(max_nodes):
@@ -333,7 +338,7 @@ def _parents(nodes, edges, index):
 
 def _node_entry(v, i, names, index, params, grad, parents):
     role = 'parameter' if v in params else 'input' if not v._prev else 'intermediate'
-    return {'name': names[i], 'label': str(v.label), 'op': v._op, 'role': role,
+    return {'name': names[i], 'label': _label_text(v), 'op': v._op, 'role': role,
             'data': _short(v.data), 'data_full': repr(v.data), 'grad': _short(grad), 'grad_full': repr(grad),
             'children': [index[c] for c in v._prev], 'parents': parents}
 

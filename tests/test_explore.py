@@ -21,7 +21,7 @@ from hypothesis import given, strategies as st
 
 from micrograd.engine import Value, amax, select
 from micrograd.nn import Neuron
-from micrograd.viz import Explorer, explore
+from micrograd.viz import Explorer, draw_dot, explore
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
@@ -373,6 +373,25 @@ def test_labels_never_reach_the_page_as_markup():
     assert not set('<>&') & set(json_text)  # escaped as \u003c, \u003e, \u0026
     assert explorer.page.count('</script>') == 2  # the data's and the program's own
     assert explorer.page.count('<script') == 2
+
+
+@pytest.mark.parametrize("label, shown", [(float('nan'), 'nan'), (b'bytes', "b'bytes'"), (3, '3'),
+                                          (('w', 1), "('w', 1)")])
+def test_a_label_that_is_no_string_shows_as_str_of_it_as_draw_dot_shows_it(label, shown):
+    x = Value(2.0, label=label)
+    y = x * x
+    y.label = label
+    data = embedded(explore(y))
+    assert [(e['name'], e['label']) for e in data['nodes']] == [(shown, shown), (shown, shown)]
+    assert data['root'] == shown and data['steps'][0]['text'] == f"{shown} = 2.0, a leaf"
+    assert shown in draw_dot(y).source
+
+
+@pytest.mark.parametrize("label", ['', None, 0, 0.0, b''])
+def test_a_falsy_label_shows_nothing_and_the_value_is_named_by_its_place(label):
+    x = Value(2.0, label=label)
+    data = embedded(explore(x * 3))
+    assert [(e['name'], e['label']) for e in data['nodes']] == [('#0', ''), ('#1', ''), ('#2', '')]
 
 
 def test_the_page_is_self_contained():
