@@ -39,6 +39,7 @@ from micrograd import engine
 from micrograd.engine import Value, topological_order
 from micrograd.nn import Module
 
+np = None          # numpy, imported by compile(): the rest of the library runs without it
 _SUM_WIDTH = 64   # sums up to this many terms group by their exact count, longer ones by a power of 2
 
 
@@ -54,6 +55,7 @@ def compile(fn, params, example_inputs=None, has_aux=False, max_recordings=64):
     once more, up to max_recordings kept. has_aux=True: fn returns (loss, values), values a list
     of Values of the loss's graph (the scores, say), and a call returns (loss, their numbers).
     """
+    _import_numpy()
     step = Compiled(fn, params, has_aux, max_recordings)
     if example_inputs is not None:
         if not isinstance(example_inputs, (tuple, list)):
@@ -206,7 +208,6 @@ class _Tape:
 
 def _record(fn, params, args, has_aux):
     """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
-    np = _numpy()
     inputs = [Value(x) for a in args for x in a.ravel().tolist()]
     nested, start = [], 0
     for a in args:
@@ -311,7 +312,6 @@ class _Graph:
 
     def operand(self, nodes, i):
         """each node's i-th child (clamped where a node has fewer: the result is then unused)"""
-        np = _numpy()
         kids = self.kids if len(self.kids) else np.zeros(1, np.int64)   # a loss that is a leaf
         return kids[np.minimum(self.first[nodes] + i, len(kids) - 1)]
 
@@ -332,9 +332,8 @@ class _Links:
 
 def _schedule(tape):
     """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
-    np = _numpy()
     n, lens, kids = len(tape.ops), tape.lens, tape.kids
-    opkey, kind, engine_ops = _kinds(np, tape.ops, lens)
+    opkey, kind, engine_ops = _kinds(tape.ops, lens)
     first = np.cumsum(lens) - lens
     parent = np.repeat(np.arange(n), lens)
     side = np.arange(len(kids)) - first[parent]
@@ -346,13 +345,13 @@ def _schedule(tape):
     rank = np.where(paired, side % half * 2 + side // half, side)
     uses = np.bincount(kids, minlength=n)
     uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
-    graph = _fold(np, kind, opkey, first, kids, uses, parent)
+    graph = _fold(kind, opkey, first, kids, uses, parent)
     keep = graph.top[kids] == kids   # a link to a node folded into its user's sum disappears
     order = np.lexsort((side[keep], parent[keep], graph.top[parent][keep]))   # a sum's terms in fold order
     link = _Links(parent, kids, side, graph.top[parent], partner, rank).select(np.flatnonzero(keep)[order])
     is_param = np.zeros(n, bool)
     is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
-    depth, needs_grad = _waves(np, n, link.child, link.owner, is_param)
+    depth, needs_grad = _waves(n, link.child, link.owner, is_param)
 
     one = tape.n_params + tape.n_inputs + len(tape.consts) + 1   # after the leaves: -0.0, 1.0
     nodes = np.flatnonzero((lens > 0) & (graph.top == np.arange(n)) & ~graph.fused)
@@ -369,15 +368,15 @@ def _schedule(tape):
                  inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), one=one,
                  root=int(graph.slot[n - 1]), root_param=root if 0 <= root < tape.n_params else None,
                  aux=graph.slot[tape.aux], used=graph.slot[used], levels=[],
-                 groups=_forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one))
+                 groups=_forward_groups(graph, link, nodes, depth, terms, engine_ops, one))
     # gradient terms: into what needs a gradient and has no sum's to share; an index gets none
     wanted = needs_grad[link.child] & (graph.gsrc[link.child] == link.child)
     wanted &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))
-    plan.levels = _backward_levels(np, graph, link.select(wanted), used, plan)
+    plan.levels = _backward_levels(graph, link.select(wanted), used, plan)
     return plan
 
 
-def _kinds(np, ops, lens):
+def _kinds(ops, lens):
     """each node's op key and kind, and each ENGINE key's op; refuses ops the replay does not know"""
     names = sorted(set(ops))   # sorted, not set order: string hashes change from run to run
     key_of = dict(zip(names, range(len(names))))
@@ -410,7 +409,7 @@ def _engine_op(op):
                      "exp log sigmoid softplus amax select dot and the ops built from them")
 
 
-def _fold(np, kind, opkey, first, kids, uses, parent):
+def _fold(kind, opkey, first, kids, uses, parent):
     """the one pass that reshapes the graph: sums folded, products fused into them
 
     A chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to right
@@ -429,12 +428,12 @@ def _fold(np, kind, opkey, first, kids, uses, parent):
     take_b = is_add & ~take_a & foldable[b]
     below = np.where(take_a, a, np.where(take_b, b, -1))
     graph.top[below[below >= 0]] = np.flatnonzero(below >= 0)
-    graph.top = _roots(np, graph.top)
+    graph.top = _roots(graph.top)
     user = np.zeros(n, np.int64)
     user[kids] = parent   # a node's user, if it has one only
     shares = (kind > LEAF) & (uses == 1) & (kind[user] == ADD)
     graph.fused = shares & (kind == MUL)
-    graph.gsrc = _roots(np, np.where(shares, graph.top[user], np.arange(n)))
+    graph.gsrc = _roots(np.where(shares, graph.top[user], np.arange(n)))
     return graph
 
 
@@ -443,14 +442,14 @@ def _is_sum(kind):
     return (kind == ADD) | (kind == DOT)
 
 
-def _roots(np, up):
+def _roots(up):
     """follow up[] from every node until it stops moving (pointer jumping)"""
     while not np.array_equal(up[up], up):
         up = up[up]
     return up
 
 
-def _waves(np, n, src, dst, flag):
+def _waves(n, src, dst, flag):
     """each node's wave, 0 where no link enters, else one more than its links' sources' latest;
     and flag spread along the links (a node is flagged if a source of one of its links is)"""
     # Kahn's algorithm a wave at a time: a node is ready once every link into it has been followed
@@ -471,7 +470,7 @@ def _waves(np, n, src, dst, flag):
     return wave, flag
 
 
-def _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one):
+def _forward_groups(graph, link, nodes, depth, terms, engine_ops, one):
     """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
     # a group of sums is one table: up to _SUM_WIDTH terms they group by their exact count,
     # longer ones by the next power of 2, padded with -0.0 (x + -0.0 is x)
@@ -500,7 +499,7 @@ def _forward_groups(np, graph, link, nodes, depth, terms, engine_ops, one):
     return groups
 
 
-def _backward_levels(np, graph, link, used, plan):
+def _backward_levels(graph, link, used, plan):
     """the gradient terms in the order backward() adds them, grouped into levels
 
     A term is one link's contribution, local derivative * the gradient it reads. Each child's
@@ -510,7 +509,7 @@ def _backward_levels(np, graph, link, used, plan):
     """
     n, n_values, k = len(graph.kind), plan.n_values, len(used)
     source = graph.gsrc[link.owner]   # the node whose gradient each term reads
-    level, _ = _waves(np, n, source, link.child, np.zeros(n, bool))
+    level, _ = _waves(n, source, link.child, np.zeros(n, bool))
     child = np.r_[used, link.child]
     order = np.lexsort((np.r_[np.zeros(k, np.int64), link.rank], -np.r_[np.full(k, n), link.parent],
                         child, level[child]))
@@ -543,7 +542,6 @@ class _Replay:
     """one recording's plan and the buffers its calls reuse (calls take turns: Compiled's lock)"""
 
     def __init__(self, plan):
-        np = _numpy()
         self.plan = plan
         # the values, then per op an extra number (relu's mask, abs's sign, max's count of
         # winners, select's index), then the used parameters' grads: the local derivatives' buffer
@@ -556,7 +554,7 @@ class _Replay:
         self.grads[-1] = 1.0
 
     def run(self, params, args, has_aux):
-        np, plan, V = _numpy(), self.plan, self.values
+        plan, V = self.plan, self.values
         self._check_consts()
         n = len(params)
         V[:n] = np.fromiter(map(_DATA.__get__, params), float, n)
@@ -582,7 +580,7 @@ class _Replay:
 
     def _forward(self):
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
-        np, V, made = _numpy(), self.values, {}
+        V, made = self.values, {}
         for g in self.plan.groups:
             t, kind = g.table, g.kind
             if _is_sum(kind):   # term after term, in Python's sum() order
@@ -605,11 +603,11 @@ class _Replay:
                 V[g.lo:g.hi] = np.abs(x)
                 self.extra[g.lo:g.hi] = (x > 0) * 1.0 - (x < 0)   # abs'(0) = 0
             elif kind == MAX:
-                V[g.lo:g.hi] = best = _python_max(np, V[t])
+                V[g.lo:g.hi] = best = _python_max(V[t])
                 self.extra[g.lo:g.hi] = (V[t] == best).sum(0)
             elif kind == SELECT:
                 index = V[t[-1]]
-                _check_index(np, index, len(t) - 1)
+                _check_index(index, len(t) - 1)
                 self.extra[g.lo:g.hi] = index
                 V[g.lo:g.hi] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
@@ -619,7 +617,7 @@ class _Replay:
         return made
 
     def _backward(self, params, made):
-        np, plan, V, G, A = _numpy(), self.plan, self.values, self.grads, self.extra
+        plan, V, G, A = self.plan, self.values, self.grads, self.extra
         used = [params[s] for s in plan.used.tolist()]
         self.buffer[2 * plan.n_values:] = np.fromiter(map(_GRAD, used), float, len(used))
         G[plan.root] = 1.0
@@ -641,7 +639,7 @@ class _Replay:
             p.grad = grad
 
 
-def _python_max(np, rows):
+def _python_max(rows):
     """amax down each column: nan if one is, else Python's max (a later value wins only if greater,
     so of tied zeros the first one's sign)"""
     best = rows[0]
@@ -650,7 +648,7 @@ def _python_max(np, rows):
     return np.where(np.isnan(rows).any(0), np.nan, best)
 
 
-def _check_index(np, index, n):
+def _check_index(index, n):
     """raise select's own error for the first index that is not a whole number in 0..n-1"""
     bad = ~((index == np.floor(index)) & (index >= 0) & (index < n))
     if bad.any():
@@ -675,7 +673,6 @@ def _nest(flat, shape):
 
 
 def _as_array(arg, i):
-    np = _numpy()
     try:
         array = np.asarray(arg)
     except ValueError:
@@ -686,9 +683,9 @@ def _as_array(arg, i):
     return array.astype(np.float64)
 
 
-def _numpy():
+def _import_numpy():
+    global np
     try:
-        import numpy
+        import numpy as np
     except ImportError:
         raise ImportError("micrograd.compile needs numpy: pip install 'micrograd[fast]'") from None
-    return numpy
