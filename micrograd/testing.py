@@ -2,7 +2,7 @@
 import math
 import numbers
 
-from micrograd.engine import Value, topological_order
+from micrograd.engine import Value, as_float, topological_order
 
 
 class GradcheckError(RuntimeError):
@@ -66,7 +66,7 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
     for i, x in enumerate(_as_list(inputs)):
         if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real)):
             raise TypeError(f"input {i} must be a Value or a number, got {type(x).__name__}")
-        data.append(x.data if isinstance(x, Value) else float(x))
+        data.append(x.data if isinstance(x, Value) else as_float(x, f"input {i}"))  # 10**400: refused
     atol, rtol = _as_tolerances(atol=atol, rtol=rtol)
     values = [Value(x) for x in data]
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in data]
@@ -149,7 +149,7 @@ def _as_tolerances(**tolerances):
     floats = []
     for name, x in tolerances.items():
         positive = name == 'eps'
-        if (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x)
+        if (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(as_float(x, name))
                 or x < 0 or (positive and x == 0)):
             raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {x!r}")
         floats.append(float(x))

@@ -10,7 +10,7 @@ import numbers
 import operator
 import pathlib
 
-from micrograd.engine import Value, amax, select, topological_order
+from micrograd.engine import Value, amax, as_float, select, topological_order
 
 _RANKDIRS = ('LR', 'RL', 'TB', 'BT')
 _DOT_HINT = ("the dot program comes with Graphviz, a system package that pip does not install: "
@@ -41,9 +41,9 @@ def draw_dot(root, format='svg', rankdir='LR', show_grad=True, highlight=0, max_
     _check_root(root, 'draw_dot')
     if rankdir not in _RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
-    if isinstance(highlight, bool) or not isinstance(highlight, int) or highlight < 0:
+    if isinstance(highlight, bool) or not isinstance(highlight, numbers.Integral) or highlight < 0:
         raise ValueError(f"highlight must be a count of nodes (an int >= 0), got {highlight!r}")
-    _check_max_nodes(max_nodes)
+    highlight, max_nodes = int(highlight), _as_max_nodes(max_nodes)
 
     nodes, edges = trace(root)
     _check_size(nodes, max_nodes)
@@ -135,9 +135,10 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
     """
     graphviz = _import_graphviz('explore')
     _check_root(root, 'explore')
-    _check_max_nodes(max_nodes)
-    if isinstance(nudge, bool) or not isinstance(nudge, numbers.Real) or not math.isfinite(nudge):
+    max_nodes = _as_max_nodes(max_nodes)
+    if isinstance(nudge, bool) or not isinstance(nudge, numbers.Real) or not math.isfinite(as_float(nudge, 'nudge')):
         raise ValueError(f"nudge must be a finite number (the step along each gradient), got {nudge!r}")
+    nudge = as_float(nudge, 'nudge')  # a Python float: a numpy.float32 step would nudge in float32
     nodes, edges = trace(root)
     _check_size(nodes, max_nodes)
 
@@ -192,10 +193,13 @@ def _label_text(v):
     return str(v.label) if v.label else ''
 
 
-def _check_max_nodes(max_nodes):
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
-                                  or max_nodes < 1):
+def _as_max_nodes(max_nodes):
+    """None, or max_nodes as an int (a NumPy integer too, as MLP sizes)"""
+    if max_nodes is None:
+        return None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    return int(max_nodes)
 
 
 def _check_size(nodes, max_nodes):

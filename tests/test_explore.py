@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, strategies as st
@@ -451,6 +452,30 @@ def test_too_many_nodes_raises_naming_the_count():
 def test_explore_rejects_bad_options(kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
         explore(Value(1.0), **kwargs)
+
+
+def test_explore_refuses_a_nudge_beyond_the_float_range_naming_it():
+    with pytest.raises(OverflowError, match=r"^nudge is 1000+\.\.\. is too large for a float"):
+        explore(Value(1.0, label='a') * 2, nudge=10**400)
+
+
+def test_a_numpy_nudge_moves_the_parameters_in_python_floats():
+    v = lecture_neuron()
+    step = np.float32(0.1)  # float32 arithmetic would give other last bits
+    nudge = embedded(explore(v['o'], nudge=step))['nudge']
+    leaves = {name: torch.tensor(v[name].data, dtype=torch.float64, requires_grad=True)
+              for name in ('x1', 'x2', 'w1', 'w2', 'b')}  # all five labelled leaves are parameters
+    o = torch.tanh(leaves['x1'] * leaves['w1'] + leaves['x2'] * leaves['w2'] + leaves['b'])
+    o.backward()
+    moved = {name: (t + float(step) * t.grad).detach() for name, t in leaves.items()}
+    expected = torch.tanh(moved['x1'] * moved['w1'] + moved['x2'] * moved['w2'] + moved['b']).item()
+    assert float(nudge['data'][-1][1]) == pytest.approx(expected, rel=1e-12)
+    assert f"data += {float(step)} × grad" in nudge['text']
+
+
+def test_max_nodes_may_be_a_numpy_integer():
+    root = lecture_neuron()['o']
+    assert explore(root, max_nodes=np.int64(10)).page == explore(root, max_nodes=10).page
 
 
 def test_explore_rejects_a_computed_value_as_parameter_and_a_list_as_root():

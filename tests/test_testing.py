@@ -275,3 +275,21 @@ def test_assert_matches_torch_rejects_bad_numpy_tolerances(kwargs):
 def test_assert_matches_torch_accepts_equal_infinities():
     # d/dx sqrt(x) at 0 is inf in both: inf - inf is nan, which must not read as a difference
     assert_matches_torch(lambda a: a ** 0.5, [0.0])
+
+
+@pytest.mark.parametrize("huge", [10**400, -10**400, np.longdouble('1e400')])
+def test_assert_matches_torch_refuses_an_input_beyond_the_float_range_naming_it(huge):
+    # float() would raise a bare OverflowError for the int, and make the longdouble inf
+    with pytest.raises(OverflowError, match=r"^input 1 is -?1.*\.\.\. is too large for a float"):
+        assert_matches_torch(lambda a, b: a * b, [1.0, huge])
+
+
+def test_assert_matches_torch_takes_an_int_within_the_float_range_as_torch_does():
+    assert_matches_torch(lambda a, b: a * b + b.tanh(), [2**1000, -3])
+
+
+@pytest.mark.parametrize("kwargs, name", [({'eps': 10**400}, 'eps'), ({'atol': np.longdouble('1e400')}, 'atol'),
+                                          ({'rtol': 10**400}, 'rtol')])
+def test_gradcheck_refuses_a_tolerance_beyond_the_float_range_naming_it(kwargs, name):
+    with pytest.raises(OverflowError, match=rf"^{name} is 1.*\.\.\. is too large for a float"):
+        gradcheck(lambda a: a * 2, [Value(1.0)], **kwargs)

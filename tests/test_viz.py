@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import graphviz
+import numpy as np
 import pytest
 
 from micrograd.engine import Value
@@ -269,3 +270,11 @@ def test_committed_readme_image_shows_the_readme_neuron():
     pairs = [(w1, 1.0), (w2, -2.0), (0.0, 1.0), (1.0, w1), (-2.0, w2),  # w1, w2, b, x1, x2
              (w1 * 1.0, 1.0), (w2 * -2.0, 1.0), (w1 * 1.0, 1.0), (s, 1.0), (s, 1.0)]
     assert shown == sorted((f'data {d:.4f}', f'grad {g:.4f}') for d, g in pairs)
+
+
+def test_highlight_and_max_nodes_may_be_numpy_integers():
+    a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+    y = a * b
+    y.backward()
+    assert draw_dot(y, highlight=np.int64(1), max_nodes=np.int32(3)).source == \
+        draw_dot(y, highlight=1, max_nodes=3).source
