@@ -97,6 +97,9 @@ def _check_linear(m, where):
     """refuse a Linear whose numbers an MLP layer cannot hold, before any is read"""
     if m.bias is None:
         raise ValueError(f"{where} has no bias; every micrograd neuron has one")
+    if m.in_features < 1 or m.out_features < 1:  # MLP's own error would not say which module
+        raise ValueError(f"{where} has no {'inputs' if m.in_features < 1 else 'outputs'}; "
+                         f"every micrograd layer has at least one of each")
     for name, p in (('weight', m.weight), ('bias', m.bias)):
         if p.is_meta:  # reading one raises torch's NotImplementedError about copying
             raise ValueError(f"{where} is on the meta device: its {name} has a shape but no numbers; "

@@ -8,7 +8,7 @@ import json
 import math
 import numbers
 import operator
-import pathlib
+import os
 
 from micrograd.engine import Value, amax, as_float, select, topological_order
 
@@ -168,10 +168,11 @@ class Explorer:
         self._height = height
 
     def save(self, path):
-        """write the page to path (str or os.PathLike); it opens offline in any browser"""
-        path = pathlib.Path(path)
-        path.write_text(self.page, encoding='utf-8')
-        return str(path)
+        """write the page to path (str, bytes or os.PathLike), returned as a str; it opens offline in any browser"""
+        path = os.fsdecode(path)  # not pathlib.Path: Path('') is '.', and the error would name '.'
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(self.page)
+        return path
 
     def _repr_html_(self):
         # a frame of its own: the notebook's styles stay out, and its sanitizer sees no script

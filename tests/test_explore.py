@@ -419,6 +419,16 @@ def test_same_page_in_two_processes():
     assert runs[0] == runs[1] and runs[0].startswith('<!DOCTYPE html>')
 
 
+def test_save_refuses_an_empty_path_naming_it_and_takes_a_bytes_path(tmp_path, monkeypatch):
+    explorer = explore(lecture_neuron()['o'])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        explorer.save('')
+    assert info.value.filename == '' and os.listdir(tmp_path) == []
+    path = explorer.save(os.fsencode(tmp_path / 'page.html'))
+    assert path == str(tmp_path / 'page.html') and pathlib.Path(path).read_text(encoding='utf-8') == explorer.page
+
+
 def test_save_writes_the_page(tmp_path):
     explorer = explore(lecture_neuron()['o'])
     path = explorer.save(tmp_path / 'explorer.html')

@@ -294,3 +294,13 @@ def test_from_torch_refuses_parameters_an_mlp_layer_cannot_hold(linear, match):
     # read silently, the bias would lose its imaginary part, the weight its last inputs (zip stops)
     with pytest.raises(ValueError, match=r"^module 0 \(Linear.*\) " + match):
         from_torch(torch.nn.Sequential(linear))
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+@pytest.mark.parametrize("modules, match", [
+    (lambda: [torch.nn.Linear(0, 3)], r"^module 0 \(Linear\(in_features=0.*\) has no inputs; every micrograd layer"),
+    (lambda: [torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 0)], r"^module 2 \(Linear.*\) has no outputs"),
+])
+def test_from_torch_names_a_linear_with_no_inputs_or_no_outputs(modules, match):
+    with pytest.raises(ValueError, match=match):
+        from_torch(torch.nn.Sequential(*modules()))  # built here, where the warning filter holds
