@@ -3,30 +3,23 @@
     step = compile(loss_fn, model, (X, y))   # records loss_fn(X, y) once, on Values
     loss = step(X2, y2)                      # a float; every parameter's .grad gets d(loss)/d(p)
 
-What is guaranteed: a call returns the loss (and, with has_aux, the chosen values) and leaves in
-every p.grad exactly the numbers `loss = fn(*inputs); loss.backward()` gives, to the last bit. The
-replay does the eager engine's float operations in its order: sums fold left to right as Python's
-sum() chains them, and each gradient adds its terms in the order backward() visits them. Every
-decision an op makes from a number (relu's mask, abs's sign, amax's winners and their ties,
-select's index, sigmoid's and softplus's branches) is made again from each call's numbers, and
-tanh, exp, log, sigmoid, softplus and the powers run through the engine's own ops, element by
-element, so their numbers and their errors (exp overflow, log of x <= 0, 0 ** -1) are eager's.
+A call returns what `loss = fn(*inputs); loss.backward()` gives and leaves the same numbers in every
+p.grad, to the last bit (docs/compile.md says what is guaranteed and what is refused). Three stages:
 
-What a recording freezes: fn's Python code (which ops it calls, on which Values), the model's
-structure, and every plain Python number fn reads from outside (a global, random.random()): pass
-those as inputs. What is refused, so that a replay never returns numbers fn would not:
-- while fn records, a read of `.data` by fn's own code of a parameter, an input or a Value
-  computed from them (a branch, float(v.data), max over .data): the error names the file and line.
-  The engine's ops read numbers freely; the library's other modules may read the number of an
-  input or of a Value computed from inputs alone (the losses check their labels, 2 * y - 1
-  included) but no other watched one. Checks made that way run at recording only.
-- a parameter replaced, added or removed (params is re-read at every call when it is a Module;
-  a list must hold the same Values), and a Value held as a constant whose number changed.
-One recording is kept per input shape, up to max_recordings (default 64, least recently used
-dropped). Calls on one compiled step take turns (a lock), so threads each get their own numbers.
+- the tape (_record): fn runs once, eagerly, on Values. Meanwhile a read of `.data` by fn's own
+  code of a parameter, an input or a Value computed from them is refused, naming the file and
+  line (_Watch): a replay could not make that decision again. A recording freezes fn's code, the
+  model's structure and every plain number fn reads from outside; params and the constants fn
+  used are checked at each call.
+- the schedule (_schedule): + chains fold into n-ary sums, op nodes group by depth and op for the
+  forward pass, and gradient terms group into levels in the order backward() adds them.
+- the replay (_Replay): a group is a few numpy operations on one array of values, a level one
+  bincount. Every decision an op makes from a number (relu's mask, abs's sign, amax's winners,
+  select's index) is made again from each call's numbers, and tanh, exp, log, sigmoid, softplus
+  and the powers run through the engine's own ops, so their numbers and errors are eager's.
 
-While fn records, the `data` slot of Value is swapped for a watching descriptor, and restored when
-fn returns or raises. Other threads reading .data meanwhile get their numbers, a little slower.
+One recording is kept per input shape (max_recordings, the least recently used dropped); calls on
+one compiled step take turns (a lock), so threads each get their own numbers.
 """
 import collections
 import dataclasses
@@ -73,8 +66,8 @@ class Compiled:
             raise ValueError(f"max_recordings must be an int >= 1, got {max_recordings!r}")
         self._fn, self._has_aux, self.max_recordings = fn, has_aux, max_recordings
         self._module = params if isinstance(params, Module) else None
-        # the caller's list, to notice when it changes; a generator can't change
         self._params = list(params.parameters() if self._module else params)
+        # the caller's list, to notice when it changes; a generator can't change
         self._given = params if isinstance(params, (list, tuple)) else self._params
         if not all(isinstance(p, Value) for p in self._params):
             raise TypeError("params must be a Module or Values, e.g. model.parameters()")
@@ -105,17 +98,16 @@ class Compiled:
 
     def _replay_for(self, args):
         key = tuple(a.shape for a in args)
-        replay = self._replays.get(key)
-        if replay is None:
-            replay = self._replays[key] = _Replay(_schedule(_record(self._fn, self._params, args,
-                                                                    self._has_aux)))
+        if key not in self._replays:
+            tape = _record(self._fn, self._params, args, self._has_aux)
+            self._replays[key] = _Replay(_schedule(tape))
             if len(self._replays) > self.max_recordings:
                 self._replays.popitem(last=False)
         self._replays.move_to_end(key)
-        return replay
+        return self._replays[key]
 
 
-# --- recording: one eager run of fn, watched, and its graph as a tape -----------------------------
+# --- the tape: one eager run of fn, watched, and the graph it built as arrays ------------------------
 
 _INPUTS_ONLY = "a Value computed from the inputs"
 _DATA = Value.__dict__['data']       # the slot descriptor of Value.data
@@ -123,7 +115,11 @@ _GRAD = operator.attrgetter('grad')
 
 
 class _Watch:
-    """Value.data while fn records: refuses reads of watched numbers by fn's own code"""
+    """Value.data while fn records: refuses reads of watched numbers by fn's own code
+
+    While fn records, the `data` slot of Value is swapped for this descriptor and restored when fn
+    returns or raises. Other threads reading .data meanwhile get their numbers, a little slower.
+    """
     lock = threading.Lock()   # one recording at a time swaps the slot
     __set__ = staticmethod(_DATA.__set__)   # writes go straight to the slot
 
@@ -137,9 +133,11 @@ class _Watch:
     def __get__(self, v, owner=None, _caller=sys._getframe, _engine=vars(engine), _data=_DATA.__get__):
         # the hot path of a recording: every op reads its operands' numbers through here. Defaults
         # bind the globals, so an engine read costs a frame lookup and one identity test
-        if _caller(1).f_globals is not _engine and v is not None:
+        if v is None:
+            return self
+        if _caller(1).f_globals is not _engine:
             self._check(v, _caller(1))
-        return _data(v) if v is not None else self
+        return _data(v)
 
     def _check(self, v, caller):
         if threading.get_ident() != self.thread:
@@ -209,12 +207,9 @@ class _Tape:
 def _record(fn, params, args, has_aux):
     """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
     inputs = [Value(x) for a in args for x in a.ravel().tolist()]
-    nested, start = [], 0
-    for a in args:
-        nested.append(_nest(inputs[start:start + a.size], a.shape))
-        start += a.size
+    bounds = np.cumsum([0] + [a.size for a in args]).tolist()
     with _Watch(params, inputs):
-        root = fn(*nested)
+        root = fn(*[_nest(inputs[lo:hi], a.shape) for a, lo, hi in zip(args, bounds, bounds[1:])])
     aux = []
     if has_aux:
         if not (isinstance(root, tuple) and len(root) == 2):
@@ -231,25 +226,48 @@ def _record(fn, params, args, has_aux):
     lens = np.fromiter(map(len, prevs), np.int64, len(order))
     kids = np.fromiter(map(position.__getitem__, itertools.chain.from_iterable(prevs)), np.int64,
                        int(lens.sum()))
-    slot = dict(zip(params, range(len(params))))
-    slot.update(zip(inputs, range(len(params), len(params) + len(inputs))))
+    slot = dict(zip(params + inputs, range(len(params) + len(inputs))))
     leaf_slots, consts = {}, []
     for i in np.flatnonzero(lens == 0).tolist():
-        v = order[i]
-        if v not in slot:
-            slot[v] = len(params) + len(inputs) + len(consts)
-            consts.append(v)
-        leaf_slots[i] = slot[v]
+        if order[i] not in slot:
+            slot[order[i]] = len(slot)
+            consts.append(order[i])
+        leaf_slots[i] = slot[order[i]]
     return _Tape(list(map(operator.attrgetter('_op'), order)), lens, kids,
                  leaf_slots, consts, len(params), len(inputs), [position[v] for v in aux])
 
 
-# --- scheduling: forward groups by depth and op, backward levels ------------------------------------
+# --- the schedule: sums folded, forward groups by depth and op, backward levels ----------------------
 
 LEAF, ADD, MUL, DOT, RELU, ABS, MAX, SELECT, ENGINE = range(9)   # node kinds
 _KINDS = {'+': ADD, '*': MUL, 'dot': DOT, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
 _ENGINE_OPS = {'tanh': Value.tanh, 'exp': Value.exp, 'log': Value.log, 'sigmoid': Value.sigmoid,
                'softplus': Value.softplus}
+
+
+@dataclasses.dataclass
+class _Graph:
+    """the tape as arrays per node and per link (parent -> child), and what scheduling finds out
+
+    Links are sorted by owner, then parent, then operand: a folded sum's terms in fold order.
+    """
+    kind: object         # each node's kind (LEAF, ADD, ...)
+    opkey: object        # nodes with the same _op share a key
+    top: object          # the sum a + node is folded into (itself if none)
+    fused: object        # a product computed inside the sum that is its only user
+    gsrc: object         # the node whose gradient a node has (a sum's, if the sum is its only user)
+    slot: object         # each node's slot in the values (-1 for fused products and folded sums)
+    parent: object       # per link: the parent node
+    child: object        # the child node
+    side: object         # the child's position among the parent's operands
+    owner: object        # the parent, or the top of the + chain it was folded into
+    partner: object      # MUL, DOT: the operand the child is multiplied by (its local derivative)
+    rank: object         # the order in which the parent's backward adds its terms
+
+    def links(self, mask):
+        """the graph with only the links where mask holds"""
+        names = ('parent', 'child', 'side', 'owner', 'partner', 'rank')
+        return dataclasses.replace(self, **{name: getattr(self, name)[mask] for name in names})
 
 
 @dataclasses.dataclass
@@ -259,28 +277,24 @@ class _Group:
     lo: int
     hi: int
     table: object        # the operands' slots: one row per operand (or term), one column per node
-    factor: object       # ADD: each term is values[table] * values[factor] (the 1.0 if a plain term)
+    factor: object       # sums: each term is values[table] * values[factor] (None: all 1.0)
     op: object           # ENGINE: the engine's op on one Value, e.g. Value.tanh
 
 
 @dataclasses.dataclass
-class _Special:
-    """a level's terms that are not local derivative * gradient: made from both by the op's rule"""
-    kind: int            # MAX, SELECT or ENGINE
-    at: object           # their positions within the level's terms
-    parents: object      # their parents' slots
-    grads: object        # the gradient slots they read
-    other: object        # MAX: the child's slot; SELECT: the child's operand position
-
-
-@dataclasses.dataclass
 class _Level:
-    """gradient terms added up by one bincount: all the terms of the children it holds"""
+    """gradient terms added up by one bincount: all the terms of the children it holds
+
+    A term is local derivative * the gradient it reads, except at amax, select and the engine's
+    ops (the specials, kind -> positions within the level): made by the op's own rule.
+    """
     locals: object       # where each term's local derivative is: a value, an op's extra or a p.grad
     grads: object        # the gradient slot each term reads
+    parents: object      # the slot of each term's parent
+    other: object        # MAX: the child's slot; SELECT: the child's operand position
     segment: object      # each term's child, numbered within the level
     children: object     # the children's slots
-    specials: list
+    specials: dict
 
 
 @dataclasses.dataclass
@@ -293,72 +307,26 @@ class _Plan:
     root: int
     root_param: object   # the loss's index in params if it is one, else None
     aux: object
-    groups: list
     used: object         # the slots (= indices) of the parameters the loss depends on
+    groups: list
     levels: list
-
-
-@dataclasses.dataclass
-class _Graph:
-    """the tape as per-node arrays, and what the scheduling passes find out about each node"""
-    kind: object
-    opkey: object        # nodes with the same _op share a key
-    first: object        # where a node's children start in kids
-    kids: object
-    top: object          # the sum a + node is folded into (itself if none)
-    fused: object        # a product computed inside the sum that is its only user
-    gsrc: object         # the node whose gradient a node has (a sum's, if the sum is its only user)
-    slot: object = None  # each node's slot in the values (-1 for fused products)
-
-    def operand(self, nodes, i):
-        """each node's i-th child (clamped where a node has fewer: the result is then unused)"""
-        kids = self.kids if len(self.kids) else np.zeros(1, np.int64)   # a loss that is a leaf
-        return kids[np.minimum(self.first[nodes] + i, len(kids) - 1)]
-
-
-@dataclasses.dataclass
-class _Links:
-    """parent -> child links, one entry per link, sorted by owner, then parent, then operand"""
-    parent: object
-    child: object
-    side: object         # the child's position among the parent's operands
-    owner: object        # the parent, or the top of the + chain it was folded into
-    partner: object      # MUL, DOT: the operand the child is multiplied by (its local derivative)
-    rank: object         # the order in which the parent's backward adds its terms
-
-    def select(self, mask):
-        return _Links(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
 
 
 def _schedule(tape):
     """turn a tape into a _Plan: forward groups by depth and op, backward levels"""
-    n, lens, kids = len(tape.ops), tape.lens, tape.kids
+    n, lens = len(tape.ops), tape.lens
     opkey, kind, engine_ops = _kinds(tape.ops, lens)
-    first = np.cumsum(lens) - lens
-    parent = np.repeat(np.arange(n), lens)
-    side = np.arange(len(kids)) - first[parent]
-    # a product (w * x) is a dot of one pair: operand i of n pairs is multiplied by operand i +- n,
-    # and dot's backward adds w0's term, x0's, w1's, x1's, ...
-    half = np.maximum(lens // 2, 1)[parent]
-    paired = (kind[parent] == MUL) | (kind[parent] == DOT)
-    partner = kids[np.where(paired, first[parent] + (side + half) % (2 * half), np.arange(len(kids)))]
-    rank = np.where(paired, side % half * 2 + side // half, side)
-    uses = np.bincount(kids, minlength=n)
-    uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
-    graph = _fold(kind, opkey, first, kids, uses, parent)
-    keep = graph.top[kids] == kids   # a link to a node folded into its user's sum disappears
-    order = np.lexsort((side[keep], parent[keep], graph.top[parent][keep]))   # a sum's terms in fold order
-    link = _Links(parent, kids, side, graph.top[parent], partner, rank).select(np.flatnonzero(keep)[order])
+    graph = _fold(tape, kind, opkey)
     is_param = np.zeros(n, bool)
     is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
-    depth, needs_grad = _waves(n, link.child, link.owner, is_param)
+    depth, needs_grad = _waves(n, graph.child, graph.owner, is_param)
 
-    one = tape.n_params + tape.n_inputs + len(tape.consts) + 1   # after the leaves: -0.0, 1.0
+    # slots: params, inputs, constants, -0.0, 1.0, then the op nodes in the order they are computed
+    one = tape.n_params + tape.n_inputs + len(tape.consts) + 1
     nodes = np.flatnonzero((lens > 0) & (graph.top == np.arange(n)) & ~graph.fused)
-    terms = np.bincount(link.owner, minlength=n)
+    terms = np.bincount(graph.owner, minlength=n)
     terms[kind == DOT] //= 2   # a dot's terms are its pairs
     nodes = nodes[np.lexsort((nodes, terms[nodes], opkey[nodes], depth[nodes]))]
-    graph.slot = np.full(n, -1, np.int64)
     graph.slot[list(tape.leaf_slots)] = list(tape.leaf_slots.values())
     graph.slot[nodes] = one + 1 + np.arange(len(nodes))
 
@@ -367,12 +335,12 @@ def _schedule(tape):
     plan = _Plan(n_values=one + 1 + len(nodes), consts=tape.consts,
                  inputs=slice(tape.n_params, tape.n_params + tape.n_inputs), one=one,
                  root=int(graph.slot[n - 1]), root_param=root if 0 <= root < tape.n_params else None,
-                 aux=graph.slot[tape.aux], used=graph.slot[used], levels=[],
-                 groups=_forward_groups(graph, link, nodes, depth, terms, engine_ops, one))
+                 aux=graph.slot[tape.aux], used=graph.slot[used],
+                 groups=_forward_groups(graph, nodes, depth, terms, engine_ops, one), levels=[])
     # gradient terms: into what needs a gradient and has no sum's to share; an index gets none
-    wanted = needs_grad[link.child] & (graph.gsrc[link.child] == link.child)
-    wanted &= ~((kind[link.parent] == SELECT) & (link.side == lens[link.parent] - 1))
-    plan.levels = _backward_levels(graph, link.select(wanted), used, plan)
+    wanted = needs_grad[graph.child] & (graph.gsrc[graph.child] == graph.child)
+    wanted &= ~((kind[graph.parent] == SELECT) & (graph.side == lens[graph.parent] - 1))
+    plan.levels = _backward_levels(graph.links(wanted), used, plan)
     return plan
 
 
@@ -381,14 +349,9 @@ def _kinds(ops, lens):
     names = sorted(set(ops))   # sorted, not set order: string hashes change from run to run
     key_of = dict(zip(names, range(len(names))))
     opkey = np.fromiter(map(key_of.__getitem__, ops), np.int64, len(ops))
-    interior = np.zeros(len(names), bool)
-    interior[opkey[lens > 0]] = True   # a leaf's _op is only a label
-    kind_of, engine_ops = np.zeros(len(names), np.int64), {}
-    for k, op in enumerate(names):
-        if interior[k]:
-            kind_of[k] = _KINDS.get(op, ENGINE)
-            if kind_of[k] == ENGINE:
-                engine_ops[k] = _engine_op(op)
+    interior = set(opkey[lens > 0].tolist())   # a leaf's _op is only a label
+    kind_of = np.array([_KINDS.get(op, ENGINE) for op in names])
+    engine_ops = {k: _engine_op(names[k]) for k in interior if kind_of[k] == ENGINE}
     return opkey, np.where(lens > 0, kind_of[opkey], LEAF), engine_ops
 
 
@@ -409,8 +372,8 @@ def _engine_op(op):
                      "exp log sigmoid softplus amax select dot and the ops built from them")
 
 
-def _fold(kind, opkey, first, kids, uses, parent):
-    """the one pass that reshapes the graph: sums folded, products fused into them
+def _fold(tape, kind, opkey):
+    """the graph's links, with + chains folded into n-ary sums and products fused into them
 
     A chain of + nodes, each the only user of the one below, is one n-ary sum: folded left to right
     it gives the chain's value bit for bit, and every term gets the top's gradient. A + node absorbs
@@ -419,22 +382,35 @@ def _fold(kind, opkey, first, kids, uses, parent):
     has the sum's gradient (0.0 + g is g): it needs no gradient of its own, and a product used that
     way is computed inside the sum, with no slot of its own.
     """
-    n = len(kind)
-    graph = _Graph(kind, opkey, first, kids, np.arange(n), None, None)
+    n, lens, kids = len(kind), tape.lens, tape.kids
+    first = np.cumsum(lens) - lens
+    parent = np.repeat(np.arange(n), lens)
+    side = np.arange(len(kids)) - first[parent]
+    uses = np.bincount(kids, minlength=n)
+    uses[tape.aux] += 1   # a value asked for keeps a slot of its own: never folded away
     is_add = kind == ADD
     foldable = is_add & (uses == 1)
-    a, b = graph.operand(np.arange(n), 0), graph.operand(np.arange(n), 1)
+    padded = np.r_[kids, 0, 0]   # a node's first two operands (unused where it has fewer)
+    a, b = padded[first], padded[first + 1]
     take_a = is_add & foldable[a]
     take_b = is_add & ~take_a & foldable[b]
-    below = np.where(take_a, a, np.where(take_b, b, -1))
-    graph.top[below[below >= 0]] = np.flatnonzero(below >= 0)
-    graph.top = _roots(graph.top)
+    top = np.arange(n)
+    top[a[take_a]], top[b[take_b]] = np.flatnonzero(take_a), np.flatnonzero(take_b)
+    top = _roots(top)
     user = np.zeros(n, np.int64)
     user[kids] = parent   # a node's user, if it has one only
     shares = (kind > LEAF) & (uses == 1) & (kind[user] == ADD)
-    graph.fused = shares & (kind == MUL)
-    graph.gsrc = _roots(np.where(shares, graph.top[user], np.arange(n)))
-    return graph
+    # a product (w * x) is a dot of one pair: operand i of n pairs is multiplied by operand i +- n,
+    # and dot's backward adds w0's term, x0's, w1's, x1's, ...
+    half = np.maximum(lens // 2, 1)[parent]
+    paired = (kind[parent] == MUL) | (kind[parent] == DOT)
+    partner = kids[np.where(paired, first[parent] + (side + half) % (2 * half), np.arange(len(kids)))]
+    graph = _Graph(kind, opkey, top, shares & (kind == MUL),
+                   _roots(np.where(shares, top[user], np.arange(n))), np.full(n, -1, np.int64),
+                   parent, kids, side, top[parent], partner,
+                   np.where(paired, side % half * 2 + side // half, side))
+    keep = np.flatnonzero(top[kids] == kids)   # a link to a node folded into its user's sum disappears
+    return graph.links(keep[np.lexsort((side[keep], parent[keep], top[parent][keep]))])
 
 
 def _is_sum(kind):
@@ -470,7 +446,7 @@ def _waves(n, src, dst, flag):
     return wave, flag
 
 
-def _forward_groups(graph, link, nodes, depth, terms, engine_ops, one):
+def _forward_groups(graph, nodes, depth, terms, engine_ops, one):
     """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
     # a group of sums is one table: up to _SUM_WIDTH terms they group by their exact count,
     # longer ones by the next power of 2, padded with -0.0 (x + -0.0 is x)
@@ -478,13 +454,14 @@ def _forward_groups(graph, link, nodes, depth, terms, engine_ops, one):
                      2 ** np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
     key = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
     bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else [0]
-    starts = np.searchsorted(link.owner, np.arange(len(graph.kind)))   # links are sorted by owner
-    # a term's two factors: a fused product's operands, a dot's pair, or the child and the 1.0
-    # (then the -0.0 pad)
-    every = np.arange(len(graph.kind))
-    left = np.where(graph.fused, graph.slot[graph.operand(every, 0)], graph.slot)[link.child]
-    right = np.where(graph.fused, graph.slot[graph.operand(every, 1)], one)[link.child]
-    right = np.where(graph.kind[link.parent] == DOT, graph.slot[link.partner], right)
+    starts = np.searchsorted(graph.owner, np.arange(len(graph.kind)))   # links are sorted by owner
+    # a term's two factors: a dot's pair, a fused product's operands (its own two links), or the
+    # child and the 1.0; then the -0.0 pad
+    child, fused = graph.child, graph.fused[graph.child]
+    left = graph.slot[child]
+    right = np.where(graph.kind[graph.parent] == DOT, graph.slot[graph.partner], one)
+    product = starts[child[fused]]
+    left[fused], right[fused] = graph.slot[child[product]], graph.slot[child[product + 1]]
     left, right = np.r_[left, one - 1], np.r_[right, one]
     groups = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
@@ -499,44 +476,45 @@ def _forward_groups(graph, link, nodes, depth, terms, engine_ops, one):
     return groups
 
 
-def _backward_levels(graph, link, used, plan):
+def _backward_levels(graph, used, plan):
     """the gradient terms in the order backward() adds them, grouped into levels
 
-    A term is one link's contribution, local derivative * the gradient it reads. Each child's
-    terms come in backward()'s order: parents later in topological order first, then by operand;
-    each used parameter's first term is its .grad * 1.0. A child's level is one more than that of
-    every gradient it reads, so a level's terms are all ready at once.
+    Each child's terms come in backward()'s order: parents later in topological order first, then
+    the parent's own order; each used parameter's first term is its .grad * 1.0. A child's level
+    is one more than that of every gradient it reads, so a level's terms are all ready at once.
     """
     n, n_values, k = len(graph.kind), plan.n_values, len(used)
-    source = graph.gsrc[link.owner]   # the node whose gradient each term reads
-    level, _ = _waves(n, source, link.child, np.zeros(n, bool))
-    child = np.r_[used, link.child]
-    order = np.lexsort((np.r_[np.zeros(k, np.int64), link.rank], -np.r_[np.full(k, n), link.parent],
+    source = graph.gsrc[graph.owner]   # the node whose gradient each term reads
+    level, _ = _waves(n, source, graph.child, np.zeros(n, bool))
+    child = np.r_[used, graph.child]
+    order = np.lexsort((np.r_[np.zeros(k, np.int64), graph.rank], -np.r_[np.full(k, n), graph.parent],
                         child, level[child]))
     # local derivatives come from one buffer: the values, each op's extra (relu's mask, abs's sign),
-    # the used parameters' grads. MUL's is the other operand, ADD's (and the specials') the 1.0
-    kind = graph.kind[link.parent]
+    # the used parameters' grads. A product's is the other factor, a sum's (and the specials') 1.0
+    kind = graph.kind[graph.parent]
     local = np.select([(kind == MUL) | (kind == DOT), (kind == RELU) | (kind == ABS)],
-                      [graph.slot[link.partner], n_values + graph.slot[link.parent]], plan.one)
-    local = np.r_[2 * n_values + np.arange(k), local][order]
-    grads = np.r_[np.full(k, n_values), graph.slot[source]][order]   # G's last slot holds 1.0
-    special = np.r_[np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0)][order]
-    parents = np.r_[np.zeros(k, np.int64), graph.slot[link.parent]][order]
-    other = np.r_[np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[link.child], link.side)][order]
+                      [graph.slot[graph.partner], n_values + graph.slot[graph.parent]], plan.one)
+
+    def terms(params_part, links_part):
+        return np.r_[params_part, links_part][order]
+    local = terms(2 * n_values + np.arange(k), local)
+    grads = terms(np.full(k, n_values), graph.slot[source])   # G's last slot holds 1.0
+    special = terms(np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0))
+    parents = terms(np.zeros(k, np.int64), graph.slot[graph.parent])
+    other = terms(np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[graph.child], graph.side))
     child, child_level = child[order], level[child[order]]
     bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True]) if len(child) else [0]
     levels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
-        children, segment = child[lo:hi][new], np.cumsum(new) - 1
-        specials = [_Special(name, at, parents[lo:hi][at], grads[lo:hi][at], other[lo:hi][at])
-                    for name in (MAX, SELECT, ENGINE)
-                    for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)]
-        levels.append(_Level(local[lo:hi], grads[lo:hi], segment, graph.slot[children], specials))
+        specials = {name: at for name in (MAX, SELECT, ENGINE)
+                    for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)}
+        levels.append(_Level(local[lo:hi], grads[lo:hi], parents[lo:hi], other[lo:hi],
+                             np.cumsum(new) - 1, graph.slot[child[lo:hi][new]], specials))
     return levels
 
 
-# --- replay: forward by groups, backward by levels, on this call's numbers ---------------------------
+# --- the replay: forward by groups, backward by levels, on this call's numbers ----------------------
 
 class _Replay:
     """one recording's plan and the buffers its calls reuse (calls take turns: Compiled's lock)"""
@@ -554,10 +532,10 @@ class _Replay:
         self.grads[-1] = 1.0
 
     def run(self, params, args, has_aux):
+        """this call's loss (and aux numbers); every used parameter's .grad gets its terms"""
         plan, V = self.plan, self.values
         self._check_consts()
-        n = len(params)
-        V[:n] = np.fromiter(map(_DATA.__get__, params), float, n)
+        V[:len(params)] = np.fromiter(map(_DATA.__get__, params), float, len(params))
         if args:
             V[plan.inputs] = np.concatenate([a.ravel() for a in args])
         with np.errstate(all='ignore'):   # inf and nan propagate as with Python floats
@@ -567,9 +545,7 @@ class _Replay:
                 params[plan.root_param].grad += 1.0
             elif plan.levels:
                 self._backward(params, made)
-        if has_aux:
-            return loss, V[plan.aux].tolist()
-        return loss
+        return (loss, V[plan.aux].tolist()) if has_aux else loss
 
     def _check_consts(self):
         now = list(map(_DATA.__get__, self.plan.consts))
@@ -582,37 +558,26 @@ class _Replay:
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
         V, made = self.values, {}
         for g in self.plan.groups:
-            t, kind = g.table, g.kind
-            if _is_sum(kind):   # term after term, in Python's sum() order
-                terms = V[t] if g.factor is None else V[t] * V[g.factor]
-                if len(t) > t.shape[1]:   # few long sums: one accumulate (never pairwise, as reduce)
-                    V[g.lo:g.hi] = np.add.accumulate(terms, axis=0)[-1]
-                else:
-                    total = terms[0]   # a fresh array: V[t] copies
-                    for row in terms[1:]:
-                        total += row
-                    V[g.lo:g.hi] = total
-            elif kind == MUL:
-                V[g.lo:g.hi] = V[t[0]] * V[t[1]]
-            elif kind == RELU:
-                x = V[t[0]]
-                V[g.lo:g.hi] = out = np.where(x < 0, 0.0, x)
-                self.extra[g.lo:g.hi] = out > 0   # relu'(0) = 0, as in torch
-            elif kind == ABS:
-                x = V[t[0]]
-                V[g.lo:g.hi] = np.abs(x)
-                self.extra[g.lo:g.hi] = (x > 0) * 1.0 - (x < 0)   # abs'(0) = 0
-            elif kind == MAX:
-                V[g.lo:g.hi] = best = _python_max(V[t])
-                self.extra[g.lo:g.hi] = (V[t] == best).sum(0)
-            elif kind == SELECT:
-                index = V[t[-1]]
-                _check_index(index, len(t) - 1)
-                self.extra[g.lo:g.hi] = index
-                V[g.lo:g.hi] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
+            out, t = slice(g.lo, g.hi), g.table
+            if _is_sum(g.kind):
+                V[out] = _sum_rows(V[t] if g.factor is None else V[t] * V[g.factor])
+            elif g.kind == MUL:
+                V[out] = V[t[0]] * V[t[1]]
+            elif g.kind == RELU:
+                V[out] = np.where(V[t[0]] < 0, 0.0, V[t[0]])
+                self.extra[out] = V[out] > 0   # relu'(0) = 0, as in torch
+            elif g.kind == ABS:
+                V[out] = np.abs(V[t[0]])
+                self.extra[out] = (V[t[0]] > 0) * 1.0 - (V[t[0]] < 0)   # abs'(0) = 0
+            elif g.kind == MAX:
+                V[out] = best = _python_max(V[t])
+                self.extra[out] = (V[t] == best).sum(0)
+            elif g.kind == SELECT:
+                self.extra[out] = index = _checked_index(V[t[-1]], len(t) - 1)
+                V[out] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
                 outs = list(map(g.op, map(Value, V[t[0]].tolist())))
-                V[g.lo:g.hi] = list(map(_DATA.__get__, outs))
+                V[out] = list(map(_DATA.__get__, outs))
                 made.update(zip(range(g.lo, g.hi), outs))
         return made
 
@@ -623,20 +588,30 @@ class _Replay:
         G[plan.root] = 1.0
         for level in plan.levels:
             t = self.buffer[level.locals] * G[level.grads]
-            for sp in level.specials:
-                g = G[sp.grads]
-                if sp.kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
-                    best = V[sp.parents]
-                    won = np.where(V[sp.other] == best, g / A[sp.parents], -0.0)
-                    t[sp.at] = np.where(np.isnan(best), np.nan, won)
-                elif sp.kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
-                    t[sp.at] = np.where(A[sp.parents] == sp.other, g, -0.0)
+            for kind, at in level.specials.items():
+                g, parents, other = G[level.grads[at]], level.parents[at], level.other[at]
+                if kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
+                    best = V[parents]
+                    won = np.where(V[other] == best, g / A[parents], -0.0)
+                    t[at] = np.where(np.isnan(best), np.nan, won)
+                elif kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
+                    t[at] = np.where(A[parents] == other, g, -0.0)
                 else:
-                    t[sp.at] = [_engine_term(made[s], x) for s, x in zip(sp.parents.tolist(), g.tolist())]
+                    t[at] = list(map(_engine_term, map(made.__getitem__, parents.tolist()), g.tolist()))
             # bincount adds each child's terms in array order: backward()'s order
             G[level.children] = np.bincount(level.segment, t, len(level.children))
         for p, grad in zip(used, G[plan.used].tolist()):
             p.grad = grad
+
+
+def _sum_rows(terms):
+    """the rows added one after the other, as Python's sum() chains them (never pairwise)"""
+    if len(terms) > terms.shape[1]:   # few long sums: one accumulate
+        return np.add.accumulate(terms, axis=0)[-1]
+    total = terms[0]   # terms is this call's own array: adding into it is safe
+    for row in terms[1:]:
+        total += row
+    return total
 
 
 def _python_max(rows):
@@ -648,11 +623,12 @@ def _python_max(rows):
     return np.where(np.isnan(rows).any(0), np.nan, best)
 
 
-def _check_index(index, n):
-    """raise select's own error for the first index that is not a whole number in 0..n-1"""
+def _checked_index(index, n):
+    """index, once every entry is a whole number in 0..n-1; else select's own error for the first"""
     bad = ~((index == np.floor(index)) & (index >= 0) & (index < n))
     if bad.any():
         engine.select([0.0] * n, float(index[bad][0]))
+    return index
 
 
 def _engine_term(out, grad):
