@@ -36,17 +36,17 @@ def lecture_neuron():
     x1, x2 = Value(2.0, label='x1'), Value(0.0, label='x2')
     w1, w2 = Value(-3.0, label='w1'), Value(1.0, label='w2')
     b = Value(6.8813735870195432, label='b')
-    x1w1 = x1 * w1
-    x1w1.label = 'x1*w1'
-    x2w2 = x2 * w2
-    x2w2.label = 'x2*w2'
-    s = x1w1 + x2w2
-    s.label = 'x1*w1 + x2*w2'
-    n = s + b
-    n.label = 'n'
-    o = n.tanh()
-    o.label = 'o'
+    x1w1 = labelled(x1 * w1, 'x1*w1')
+    x2w2 = labelled(x2 * w2, 'x2*w2')
+    s = labelled(x1w1 + x2w2, 'x1*w1 + x2*w2')
+    n = labelled(s + b, 'n')
+    o = labelled(n.tanh(), 'o')
     return {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, s, n, o)}
+
+
+def labelled(v, label):
+    v.label = label
+    return v
 
 
 def embedded(explorer):
@@ -445,12 +445,10 @@ def test_jupyter_shows_the_page_in_a_sandboxed_frame():
 
 
 def test_too_many_nodes_raises_naming_the_count():
-    x = Value(0.0)
-    for _ in range(300):
-        x = x + 1  # a constant and a sum per step: 601 values
+    total = sum(Value(float(k)) for k in range(300))  # 300 leaves, sum's start 0 as a Value, 300 sums
     with pytest.raises(ValueError, match=r"601 values, more than max_nodes=500.*max_nodes=601"):
-        explore(x)
-    assert len(embedded(explore(x, max_nodes=601))['nodes']) == 601
+        explore(total)
+    assert len(embedded(explore(total, max_nodes=601))['nodes']) == 601
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
