@@ -410,7 +410,8 @@ def _fold(tape, kind, opkey):
                    parent, kids, side, top[parent], partner,
                    np.where(paired, side % half * 2 + side // half, side))
     keep = np.flatnonzero(top[kids] == kids)   # a link to a node folded into its user's sum disappears
-    return graph.links(keep[np.lexsort((side[keep], parent[keep], top[parent][keep]))])
+    # links come by parent, then operand: a stable sort by owner keeps that order within a sum
+    return graph.links(keep[np.argsort(top[parent][keep], kind='stable')])
 
 
 def _is_sum(kind):
