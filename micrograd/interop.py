@@ -2,6 +2,7 @@
 import math
 import random
 
+from micrograd.engine import as_float
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.serialize import architecture
 
@@ -20,15 +21,25 @@ def to_torch(model):
     acts = [config['act']] * (len(sizes) - 2) + [config['out_act']]
     modules = []
     for i, (layer, act) in enumerate(zip(model.layers, acts)):
+        weights, biases = _layer_floats(layer, i)
         # skip_init: no random initialisation, which would advance torch's global generator
         linear = torch.nn.utils.skip_init(torch.nn.Linear, sizes[i], sizes[i + 1], dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+            linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
         modules.append(linear)
         if act is not None:
             modules.append(getattr(torch.nn, ACTIVATIONS[act])())
     return torch.nn.Sequential(*modules)
+
+
+def _layer_floats(layer, i):
+    """a layer's weights and biases as Python floats: whatever was assigned to a .data (True,
+    10**400, a numpy.longdouble) is converted as the engine converts it, or refused by its name"""
+    weights = [[as_float(w.data, f"parameter layers.{i}.neurons.{j}.w.{k}") for k, w in enumerate(n.w)]
+               for j, n in enumerate(layer.neurons)]
+    biases = [as_float(n.b.data, f"parameter layers.{i}.neurons.{j}.b") for j, n in enumerate(layer.neurons)]
+    return weights, biases
 
 
 def from_torch(seq):

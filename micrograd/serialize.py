@@ -3,11 +3,11 @@ import contextlib
 import errno
 import json
 import math
-import numbers
 import os
 import random
 import stat
 
+from micrograd.engine import as_float
 from micrograd.nn import MLP, as_size
 
 FORMAT = 'micrograd.mlp'
@@ -52,10 +52,11 @@ def load(path):
 def _to_json(model):
     parameters = {}
     for name, x in model.state_dict().items():
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        x = as_float(x, f"parameter {name}")  # a bool, a str, 10**400 set as .data: refused by name
+        if not math.isfinite(x):
             raise ValueError(f"parameter {name} is {x!r}; only finite numbers can be saved "
                              f"(a nan usually means training diverged)")
-        parameters[name] = float(x)  # a plain float: json writes its repr, which round-trips
+        parameters[name] = x  # a plain float: json writes its repr, which round-trips
     doc = {'format': FORMAT, 'version': VERSION, 'architecture': architecture(model), 'parameters': parameters}
     return json.dumps(doc, indent=1, allow_nan=False) + '\n'
 

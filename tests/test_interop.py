@@ -1,4 +1,5 @@
 """to_torch / from_torch: same weights, same outputs and gradients, and training carries on where it stopped."""
+import math
 import random
 import re
 import subprocess
@@ -304,3 +305,25 @@ def test_from_torch_refuses_parameters_an_mlp_layer_cannot_hold(linear, match):
 def test_from_torch_names_a_linear_with_no_inputs_or_no_outputs(modules, match):
     with pytest.raises(ValueError, match=match):
         from_torch(torch.nn.Sequential(*modules()))  # built here, where the warning filter holds
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (True, TypeError, "must be a real number, got bool"),
+    (10**400, OverflowError, r"is 1000+\.\.\. is too large for a float"),
+    (np.longdouble('1e400'), OverflowError, r"is 1e\+400\.\.\. is too large for a float"),
+])
+def test_to_torch_refuses_a_parameter_that_is_no_float_naming_it(bad, error, match):
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[2].b.data = bad  # numbers assigned to .data are stored as they are
+    with pytest.raises(error, match=r"^parameter layers\.0\.neurons\.2\.b " + match):
+        to_torch(model)
+
+
+def test_to_torch_copies_numpy_and_nan_parameters_as_the_engine_reads_them():
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[1].w[0].data = np.float32(0.1)
+    model.layers[1].neurons[0].b.data = float('nan')
+    seq = to_torch(model)
+    assert seq[0].weight[1, 0].item() == float(np.float32(0.1))
+    assert seq[2].bias.isnan().item()
+    assert seq(torch.tensor([0.5, -1.0], dtype=torch.float64)).isnan().item() and math.isnan(model([0.5, -1.0]).data)

@@ -540,3 +540,18 @@ def test_save_takes_a_bytes_path_as_open_does(tmp_path):
     model = MLP(3, [4, 1], rng=5)
     save(model, os.fsencode(tmp_path / 'model.json'))
     assert bits(load(tmp_path / 'model.json')) == bits(model)
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (True, TypeError, "must be a real number, got bool"), ('0.5', TypeError, "must be a real number, got str"),
+    (10**400, OverflowError, r"is 1000+\.\.\. is too large for a float"),
+    (np.longdouble('1e400'), OverflowError, r"is 1e\+400\.\.\. is too large for a float"),
+])
+def test_save_refuses_a_parameter_that_is_no_float_naming_it_and_keeps_the_old_file(bad, error, match, saved):
+    # numbers assigned to .data are stored as they are; only save() meets them
+    path, text = saved
+    model = MLP(3, [4, 1], rng=2)
+    model.layers[1].neurons[0].w[2].data = bad
+    with pytest.raises(error, match=r"^parameter layers\.1\.neurons\.0\.w\.2 " + match):
+        save(model, path)
+    assert path.read_text(encoding='utf-8') == text and os.listdir(path.parent) == ['model.json']
