@@ -300,7 +300,8 @@ def test_from_torch_refuses_parameters_an_mlp_layer_cannot_hold(linear, match):
 @pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
 @pytest.mark.parametrize("modules, match", [
     (lambda: [torch.nn.Linear(0, 3)], r"^module 0 \(Linear\(in_features=0.*\) has no inputs; every micrograd layer"),
-    (lambda: [torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 0)], r"^module 2 \(Linear.*\) has no outputs"),
+    (lambda: [torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 0)],
+     r"^module 2 \(Linear.*\) has no outputs"),
 ])
 def test_from_torch_names_a_linear_with_no_inputs_or_no_outputs(modules, match):
     with pytest.raises(ValueError, match=match):
