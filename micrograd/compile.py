@@ -33,7 +33,6 @@ from micrograd.engine import Value, topological_order
 from micrograd.nn import Module
 
 np = None          # numpy, imported by compile(): the rest of the library runs without it
-_SUM_WIDTH = 64   # sums up to this many terms group by their exact count, longer ones by a power of 2
 
 
 def compile(fn, params, example_inputs=None, has_aux=False, max_recordings=64):
@@ -303,7 +302,7 @@ class _Plan:
     n_values: int
     consts: list
     inputs: slice        # the inputs' slots (params come first, at their index in params)
-    one: int             # the slot holding 1.0; the one before it holds -0.0
+    one: int             # the slot holding 1.0
     root: int
     root_param: object   # the loss's index in params if it is one, else None
     aux: object
@@ -321,8 +320,8 @@ def _schedule(tape):
     is_param[[i for i, s in tape.leaf_slots.items() if s < tape.n_params]] = True
     depth, needs_grad = _waves(n, graph.child, graph.owner, is_param)
 
-    # slots: params, inputs, constants, -0.0, 1.0, then the op nodes in the order they are computed
-    one = tape.n_params + tape.n_inputs + len(tape.consts) + 1
+    # slots: params, inputs, constants, 1.0, then the op nodes in the order they are computed
+    one = tape.n_params + tape.n_inputs + len(tape.consts)
     nodes = np.flatnonzero((lens > 0) & (graph.top == np.arange(n)) & ~graph.fused)
     terms = np.bincount(graph.owner, minlength=n)
     terms[kind == DOT] //= 2   # a dot's terms are its pairs
@@ -449,26 +448,21 @@ def _waves(n, src, dst, flag):
 
 def _forward_groups(graph, nodes, depth, terms, engine_ops, one):
     """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
-    # a group of sums is one table: up to _SUM_WIDTH terms they group by their exact count,
-    # longer ones by the next power of 2, padded with -0.0 (x + -0.0 is x)
-    width = np.where(_is_sum(graph.kind) & (terms > _SUM_WIDTH),
-                     2 ** np.ceil(np.log2(np.maximum(terms, 1))).astype(np.int64), terms)
-    key = np.stack([depth[nodes], graph.opkey[nodes], width[nodes]], 1)
+    # a group's nodes have the same number of operands (or terms): one table of their slots
+    key = np.stack([depth[nodes], graph.opkey[nodes], terms[nodes]], 1)
     bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else [0]
     starts = np.searchsorted(graph.owner, np.arange(len(graph.kind)))   # links are sorted by owner
     # a term's two factors: a dot's pair, a fused product's operands (its own two links), or the
-    # child and the 1.0; then the -0.0 pad
+    # child and the 1.0
     child, fused = graph.child, graph.fused[graph.child]
     left = graph.slot[child]
     right = np.where(graph.kind[graph.parent] == DOT, graph.slot[graph.partner], one)
     product = starts[child[fused]]
     left[fused], right[fused] = graph.slot[child[product]], graph.slot[child[product + 1]]
-    left, right = np.r_[left, one - 1], np.r_[right, one]
     groups = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         members = nodes[lo:hi]
-        span = np.arange(width[members[0]])[:, None]
-        at = np.where(span < terms[members], starts[members] + span, len(left) - 1)
+        at = starts[members] + np.arange(terms[members[0]])[:, None]
         kind = int(graph.kind[members[0]])
         plain = not _is_sum(kind) or (right[at] == one).all()
         groups.append(_Group(kind, int(graph.slot[members[0]]), int(graph.slot[members[-1]]) + 1,
@@ -528,7 +522,7 @@ class _Replay:
         self.values, self.extra = self.buffer[:plan.n_values], self.buffer[plan.n_values:2 * plan.n_values]
         consts = slice(plan.inputs.stop, plan.inputs.stop + len(plan.consts))
         self.values[consts] = self.const_data = [c.data for c in plan.consts]
-        self.values[plan.one - 1:plan.one + 1] = -0.0, 1.0
+        self.values[plan.one] = 1.0
         self.grads = np.zeros(plan.n_values + 1)
         self.grads[-1] = 1.0
 

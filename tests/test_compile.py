@@ -250,7 +250,7 @@ def test_a_long_sum_chain_and_reused_nodes():
     assert got == eager(fn, ps, (-0.5,))
 
 
-@pytest.mark.parametrize("n", [1, 3, 64, 65, 300])   # one pair; beyond 64 pairs, the padded table
+@pytest.mark.parametrize("n", [1, 3, 64, 65, 300])   # one pair; long dots add by one accumulate
 def test_a_vector_dotted_with_itself_and_with_inputs(n):
     ps = [Value(math.sin(i) - 0.2) for i in range(n)]
     fn = lambda x: dot(ps, ps) * dot(ps, [x * p for p in ps]) + dot([x] * n, ps[::-1])
