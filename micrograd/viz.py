@@ -125,8 +125,8 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
     (no network when viewed). Graphviz lays the graph out left to right now, as draw_dot does;
     every number on the page is one the engine computed here, in Python.
 
-    params: the values coloured as parameters and moved by the nudge button; None takes the
-        leaves that have a label. Values root does not depend on are ignored.
+    params: the values coloured as parameters and moved by the nudge button (a list of leaves,
+        or one); None takes the leaves that have a label. Values root does not depend on are ignored.
     nudge: the nudge button's step, the lecture's: each parameter's data += nudge * grad.
     max_nodes: refuse graphs with more values than this, as draw_dot does; None lays out any size.
 
@@ -215,6 +215,10 @@ def _parameters(nodes, index, params):
     """the set of parameter nodes: the given leaves, or by default the labelled leaves"""
     if params is None:
         return {v for v in nodes if not v._prev and v.label}
+    if isinstance(params, Value):
+        params = [params]  # one parameter, as gradcheck takes one input
+    elif not hasattr(params, '__iter__'):
+        raise TypeError(f"params must be None, a Value or a list of Values, got {type(params).__name__}")
     chosen = set()
     for k, p in enumerate(params):
         if not isinstance(p, Value):

@@ -486,6 +486,15 @@ def test_max_nodes_may_be_a_numpy_integer():
     assert explore(root, max_nodes=np.int64(10)).page == explore(root, max_nodes=10).page
 
 
+def test_one_value_as_params_is_one_parameter_and_a_non_iterable_is_refused_by_type():
+    v = lecture_neuron()
+    one, listed = embedded(explore(v['o'], params=v['w1'])), embedded(explore(v['o'], params=[v['w1']]))
+    assert one == listed
+    assert [e['name'] for e in one['nodes'] if e['role'] == 'parameter'] == ['w1']
+    with pytest.raises(TypeError, match=r"^params must be None, a Value or a list of Values, got float$"):
+        explore(v['o'], params=1.0)
+
+
 def test_explore_rejects_a_computed_value_as_parameter_and_a_list_as_root():
     v = lecture_neuron()
     with pytest.raises(ValueError, match=re.escape("params[0] (n) is computed from other values")):
