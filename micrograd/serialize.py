@@ -158,8 +158,10 @@ def _file_to_replace(path):
     link); what open(path, 'w') would refuse is refused here, naming path, before any file is made"""
     if not path:
         raise FileNotFoundError(errno.ENOENT, "an empty path names no file", path)
+    if path.endswith(('/', os.sep)):  # realpath would drop the slash and write a file of that name
+        raise IsADirectoryError(errno.EISDIR, "a path ending in a slash names a directory, not a file", path)
     target = os.path.realpath(path)
-    if path.endswith(('/', os.sep)) or os.path.isdir(target):  # realpath drops a trailing /
+    if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, "a directory, not a file", path)
     if os.path.islink(target):  # realpath stops where symlinks loop
         raise OSError(errno.ELOOP, "a loop of symlinks", path)

@@ -463,14 +463,18 @@ def test_save_to_an_empty_path_is_refused_as_open_refuses_it(tmp_path, monkeypat
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("name", ['somedir', 'new/'])
-def test_save_to_a_directory_is_refused_naming_it(name, tmp_path):
+@pytest.mark.parametrize("name, match", [('somedir', "a directory, not a file"),
+                                         ('new/', "a path ending in a slash names a directory"),
+                                         ('model.json/', "a path ending in a slash names a directory")])
+def test_save_to_a_directory_is_refused_naming_it(name, match, tmp_path):
     (tmp_path / 'somedir').mkdir()
+    (tmp_path / 'model.json').write_text('{}')
     path = os.path.join(tmp_path, name)
-    with pytest.raises(IsADirectoryError, match="a directory, not a file") as info:
+    with pytest.raises(IsADirectoryError, match=match) as info:
         save(MLP(2, [1], rng=0), path)
     assert_names_the_path_only(info.value, path, errno.EISDIR)
-    assert os.listdir(tmp_path) == ['somedir'] and os.listdir(tmp_path / 'somedir') == []
+    assert sorted(os.listdir(tmp_path)) == ['model.json', 'somedir'] and os.listdir(tmp_path / 'somedir') == []
+    assert (tmp_path / 'model.json').read_text() == '{}'
 
 
 def test_save_into_a_directory_that_does_not_exist_is_refused_naming_both(tmp_path):
