@@ -124,7 +124,7 @@ def test_op_steps_show_the_local_derivative_with_the_numbers():
     v = lecture_neuron()
     steps = embedded(explore(v['o']))['steps']
     terms = {line for s in steps for line in s.get('terms', [])}
-    o, x1, w1 = v['o'].data, v['x1'].data, v['w1'].data
+    o, w1 = v['o'].data, v['w1'].data
     dn = 1 - o**2  # what tanh passes back to n, as Python floats compute it
     assert f"tanh: (1 \u2212 out²) × grad = (1 \u2212 {short(o)}²) × 1.0 = {short(dn)} → n" in terms
     assert f"*: grad × other.data = {short(dn)} × {short(w1)} = {short(dn * w1)} → x1" in terms
@@ -317,7 +317,7 @@ def test_custom_op_shows_its_name_and_numbers():
     assert final_grads(data)[0] == repr(expected_a)
     assert [e['op'] for e in data['nodes']] == ['', '', 'logaddexp', '', '*']
     # the engine's own ops in the same graph are still explained by their formula
-    assert data['steps'][-2]['terms'][0] == f"*: grad × other.data = 1.0 × 2.0 = 2.0 → #2"
+    assert data['steps'][-2]['terms'][0] == "*: grad × other.data = 1.0 × 2.0 = 2.0 → #2"
     assert data['nudge'] == {'available': False, 'reason': "the engine cannot recompute the op 'logaddexp'"}
 
 
