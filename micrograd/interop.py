@@ -2,7 +2,7 @@
 import math
 import random
 
-from micrograd.engine import as_float
+from micrograd.floats import as_float
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.serialize import architecture
 

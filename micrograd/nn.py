@@ -3,7 +3,8 @@ import math
 import numbers
 import random
 
-from micrograd.engine import Value, as_float
+from micrograd.engine import Value
+from micrograd.floats import as_float
 
 # a Value method -> its name in reprs, which is also torch.nn's class; serialize and interop read it too
 ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}

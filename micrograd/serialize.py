@@ -7,7 +7,7 @@ import os
 import random
 import stat
 
-from micrograd.engine import as_float
+from micrograd.floats import as_float
 from micrograd.nn import MLP, as_size
 
 FORMAT = 'micrograd.mlp'

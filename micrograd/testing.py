@@ -2,7 +2,8 @@
 import math
 import numbers
 
-from micrograd.engine import Value, as_float, topological_order
+from micrograd.engine import Value, topological_order
+from micrograd.floats import as_float
 
 
 class GradcheckError(RuntimeError):

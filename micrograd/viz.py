@@ -10,7 +10,8 @@ import numbers
 import operator
 import os
 
-from micrograd.engine import Value, amax, as_float, select, topological_order
+from micrograd.engine import Value, amax, select, topological_order
+from micrograd.floats import as_float
 
 _RANKDIRS = ('LR', 'RL', 'TB', 'BT')
 _DOT_HINT = ("the dot program comes with Graphviz, a system package that pip does not install: "
