@@ -418,6 +418,12 @@ def _is_sum(kind):
     return (kind == ADD) | (kind == DOT)
 
 
+def _runs(keys):
+    """where the rows of keys (sorted) change: the bounds of each run of equal rows"""
+    change = np.any(keys[1:] != keys[:-1], 1)
+    return np.flatnonzero(np.r_[True, change, True]) if len(keys) else [0]
+
+
 def _roots(up):
     """follow up[] from every node until it stops moving (pointer jumping)"""
     while not np.array_equal(up[up], up):
@@ -449,8 +455,7 @@ def _waves(n, src, dst, flag):
 def _forward_groups(graph, nodes, depth, terms, engine_ops, one):
     """the op nodes, in order of depth, op and width, as groups with their operands' slots"""
     # a group's nodes have the same number of operands (or terms): one table of their slots
-    key = np.stack([depth[nodes], graph.opkey[nodes], terms[nodes]], 1)
-    bounds = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], 1), True]) if len(nodes) else [0]
+    bounds = _runs(np.stack([depth[nodes], graph.opkey[nodes], terms[nodes]], 1))
     starts = np.searchsorted(graph.owner, np.arange(len(graph.kind)))   # links are sorted by owner
     # a term's two factors: a dot's pair, a fused product's operands (its own two links), or the
     # child and the 1.0
@@ -497,8 +502,8 @@ def _backward_levels(graph, used, plan):
     special = terms(np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0))
     parents = terms(np.zeros(k, np.int64), graph.slot[graph.parent])
     other = terms(np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[graph.child], graph.side))
-    child, child_level = child[order], level[child[order]]
-    bounds = np.flatnonzero(np.r_[True, child_level[1:] != child_level[:-1], True]) if len(child) else [0]
+    child = child[order]
+    bounds = _runs(level[child][:, None])
     levels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
