@@ -27,9 +27,16 @@ def as_float(x, name=None):
     except OverflowError:
         f = math.inf
     if math.isinf(f) and x != f:  # a huge int raises above; numpy.longdouble('1e400') gives inf
-        raise OverflowError(f"{name + ' is ' if name else ''}{str(x)[:20]}... is too large for a float "
+        raise OverflowError(f"{name + ' is ' if name else ''}{_abbreviated(x)} is too large for a float "
                             "(at most ~1.8e308)")
     return f
+
+
+def _abbreviated(x):
+    # str() of an int over 4300 digits raises ValueError, and it would fill the screen anyway
+    if isinstance(x, numbers.Integral) and x.bit_length() > 10_000:
+        return f"an int of {x.bit_length()} bits"
+    return f"{str(x)[:20]}..."
 
 
 def power(x, n):

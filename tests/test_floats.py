@@ -55,3 +55,9 @@ def test_nan_max_is_nan_whatever_the_order():
 def test_sigmoid_matches_torch_without_overflow(x):
     expected = torch.sigmoid(torch.tensor(x, dtype=torch.float64)).item()
     assert sigmoid(x) == pytest.approx(expected, rel=1e-15, abs=1e-300)
+
+
+def test_as_float_names_an_int_too_long_to_print():
+    # str() of an int over 4300 digits raises ValueError: the message must not call it
+    with pytest.raises(OverflowError, match="x is an int of 16610 bits is too large for a float"):
+        as_float(10**5000, 'x')
