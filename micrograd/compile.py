@@ -561,14 +561,16 @@ class _Replay:
             out, t = slice(g.lo, g.hi), g.table
             if _is_sum(g.kind):
                 V[out] = _sum_rows(V[t] if g.factor is None else V[t] * V[g.factor])
-            elif g.kind == MUL:
-                V[out] = V[t[0]] * V[t[1]]
+                continue
+            x = V[t[0]]   # each node's first operand
+            if g.kind == MUL:
+                V[out] = x * V[t[1]]
             elif g.kind == RELU:
-                V[out] = np.where(V[t[0]] < 0, 0.0, V[t[0]])
+                V[out] = np.where(x < 0, 0.0, x)
                 self.extra[out] = V[out] > 0   # relu'(0) = 0, as in torch
             elif g.kind == ABS:
-                V[out] = np.abs(V[t[0]])
-                self.extra[out] = (V[t[0]] > 0) * 1.0 - (V[t[0]] < 0)   # abs'(0) = 0
+                V[out] = np.abs(x)
+                self.extra[out] = (x > 0) * 1.0 - (x < 0)   # abs'(0) = 0
             elif g.kind == MAX:
                 V[out] = best = _python_max(V[t])
                 self.extra[out] = (V[t] == best).sum(0)
@@ -576,7 +578,7 @@ class _Replay:
                 self.extra[out] = index = _checked_index(V[t[-1]], len(t) - 1)
                 V[out] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
-                outs = list(map(g.op, map(Value, V[t[0]].tolist())))
+                outs = list(map(g.op, map(Value, x.tolist())))
                 V[out] = list(map(_DATA.__get__, outs))
                 made.update(zip(range(g.lo, g.hi), outs))
         return made
