@@ -7,9 +7,9 @@ import sys
 import pytest
 import torch
 
-from micrograd.engine import Value
-from micrograd.gpt import (CHARS, GPT, adam, attention, compiled_train_step, load_names, rmsnorm, softmax,
-                           train)
+from micrograd.engine import Value, topological_order
+from micrograd.gpt import (CHARS, GPT, adam, attention, compiled_train_step, linear, load_names, rmsnorm,
+                           softmax, train)
 from micrograd.nn import Module
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -207,6 +207,18 @@ def test_softmax_matches_torch(n):
     out_t.backward()
     assert out.data == pytest.approx(out_t.item(), rel=1e-12)
     assert [v.grad for v in vs] == pytest.approx(ts.grad.tolist(), rel=1e-11, abs=1e-15)
+
+
+def test_dot_products_are_one_node_with_the_chains_numbers():
+    # where the published code writes sum(wi * xi ...), the model builds one engine.dot node
+    rng = random.Random(2)
+    x = [Value(rng.gauss(0, 1)) for _ in range(16)]
+    w = [[Value(rng.gauss(0, 1)) for _ in range(16)] for _ in range(3)]
+    out = linear(x, w)
+    assert [y._op for y in out] == ['dot'] * 3
+    assert [y.data for y in out] == [sum(wi.data * xi.data for wi, xi in zip(row, x)) for row in w]
+    ops = [v._op for v in topological_order(rmsnorm(x)[0])]   # x0 * (dot(x, x) / n + eps) ** -0.5
+    assert ops.count('dot') == 1 and ops.count('+') == 1
 
 
 def test_softmax_survives_huge_logits():
