@@ -15,12 +15,11 @@ sequence length (micrograd.compile) then replays any name of that length. Sampli
 to draw the next character: it is never compiled.
 """
 import math
-import numbers
 from importlib import resources
 
 from micrograd.engine import Value, as_float, dot, select
 from micrograd.losses import cross_entropy, softmax
-from micrograd.nn import Module, as_rng
+from micrograd.nn import Module, as_rng, as_size
 from micrograd.optim import Adam
 
 CHARS = 'abcdefghijklmnopqrstuvwxyz'  # the names' characters, sorted: token i is CHARS[i]
@@ -100,22 +99,20 @@ class GPT(Module):
     def __init__(self, chars=CHARS, n_layer=1, n_embd=16, n_head=4, block_size=16, std=0.08, rng=None):
         if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
             raise ValueError(f"chars must be a non-empty string of distinct characters, got {chars!r}")
-        for name, n in (('n_layer', n_layer), ('n_embd', n_embd), ('n_head', n_head),
-                        ('block_size', block_size)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-                raise ValueError(f"{name} must be a positive int, got {n!r}")
+        n_layer, n_embd = as_size(n_layer, 'n_layer'), as_size(n_embd, 'n_embd')
+        n_head, block_size = as_size(n_head, 'n_head'), as_size(block_size, 'block_size')
         if n_embd % n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
         rng = as_rng(rng)
         self.chars = chars
         self.bos = len(chars)  # the token that starts and ends every name, after the characters
-        self.block_size = int(block_size)
-        vocab_size, n_embd = len(chars) + 1, int(n_embd)
+        self.block_size = block_size
+        vocab_size = len(chars) + 1
         # one draw per weight in the published order, so the same seeded rng gives the same model
         self.wte = _matrix(rng, vocab_size, n_embd, std)
         self.wpe = _matrix(rng, self.block_size, n_embd, std)
         self.lm_head = _matrix(rng, vocab_size, n_embd, std)
-        self.layers = [Block(n_embd, int(n_head), std, rng) for _ in range(n_layer)]
+        self.layers = [Block(n_embd, n_head, std, rng) for _ in range(n_layer)]
 
     def parameters(self):
         embeddings = [p for w in (self.wte, self.wpe, self.lm_head) for row in w for p in row]
