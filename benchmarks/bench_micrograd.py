@@ -64,17 +64,8 @@ def compiled_trainer(model, X, y):
     """record the demo's loss once; returns a step function like eager_step"""
     from micrograd.compile import compile
 
-    params = model.parameters()
-    loss_step = compile(lambda Xv, yv: demo_loss(model, Xv, yv), params, (X, y))
-
-    def step(k):
-        model.zero_grad()
-        loss = loss_step(X, y)
-        lr = learning_rate(k)
-        for p in params:
-            p.data -= lr * p.grad
-        return loss
-    return step
+    loss_step = compile(lambda Xv, yv: demo_loss(model, Xv, yv), model.parameters(), (X, y))
+    return sgd_steps(model, loss_step, X, y)
 
 
 def softmax_trainer(X, y, compiled):
@@ -83,7 +74,6 @@ def softmax_trainer(X, y, compiled):
 
     random.seed(1337)
     model = MLP(SIZES[0], SIZES[1:-1] + [CLASSES])
-    params = model.parameters()
 
     def loss_fn(Xv, yv):
         return cross_entropy([model(x) for x in Xv], yv)
@@ -95,6 +85,12 @@ def softmax_trainer(X, y, compiled):
             loss = loss_fn([list(map(Value, row)) for row in X], y)
             loss.backward()
             return loss.data
+    return sgd_steps(model, loss_step, X, y)
+
+
+def sgd_steps(model, loss_step, X, y):
+    """step(k): zero the grads, loss_step(X, y) (it runs backward), then SGD with the demo's rate"""
+    params = model.parameters()
 
     def step(k):
         model.zero_grad()
