@@ -8,7 +8,7 @@ p.grad, to the last bit (docs/compile.md says what is guaranteed and what is ref
 
 - the tape (_record): fn runs once, eagerly, on Values. Meanwhile a read of `.data` by fn's own
   code of a parameter, an input or a Value computed from them is refused, naming the file and
-  line (_Watch): a replay could not make that decision again. A recording freezes fn's code, the
+  line (micrograd.watch): a replay could not make that decision again. A recording freezes fn's code, the
   model's structure and every plain number fn reads from outside; params and the constants fn
   used are checked at each call.
 - the schedule (_schedule): + chains fold into n-ary sums, op nodes group by depth and op for the
@@ -25,12 +25,12 @@ import collections
 import dataclasses
 import itertools
 import operator
-import sys
 import threading
 
 from micrograd import engine
 from micrograd.engine import Value, topological_order
 from micrograd.nn import Module
+from micrograd.watch import Watch, recording_here
 
 np = None          # numpy, imported by compile(): the rest of the library runs without it
 
@@ -81,7 +81,7 @@ class Compiled:
         return len(self._replays)
 
     def __call__(self, *inputs):
-        if _Watch.active_here():   # its float, computed from parameters, would be frozen in the other
+        if recording_here():   # its float, computed from parameters, would be frozen in the other
             raise RuntimeError("a compiled step can't be called while compile() records a function")
         args = [_as_array(arg, i) for i, arg in enumerate(inputs)]
         with self._lock:
@@ -108,86 +108,8 @@ class Compiled:
 
 # --- the tape: one eager run of fn, watched, and the graph it built as arrays ------------------------
 
-_INPUTS_ONLY = "a Value computed from the inputs"
-_DATA = Value.__dict__['data']       # the slot descriptor of Value.data
+_DATA = Watch.slot   # reads that skip the watch: map(_DATA.__get__, params) runs at C speed
 _GRAD = operator.attrgetter('grad')
-
-
-class _Watch:
-    """Value.data while fn records: refuses reads of watched numbers by fn's own code
-
-    While fn records, the `data` slot of Value is swapped for this descriptor and restored when fn
-    returns or raises. Other threads reading .data meanwhile get their numbers, a little slower.
-    """
-    lock = threading.Lock()   # one recording at a time swaps the slot
-    __set__ = staticmethod(_DATA.__set__)   # writes go straight to the slot
-
-    def __init__(self, params, inputs):
-        self.sources = dict.fromkeys(params, "a parameter")
-        self.sources.update(dict.fromkeys(inputs, "an input"))
-        self.clean = set()    # Values known not to be computed from a watched one
-        self.thread = threading.get_ident()
-        self.error = None     # the first refusal, raised again if fn catches it
-
-    def __get__(self, v, owner=None, _caller=sys._getframe, _engine=vars(engine), _data=_DATA.__get__):
-        # the hot path of a recording: every op reads its operands' numbers through here. Defaults
-        # bind the globals, so an engine read costs a frame lookup and one identity test
-        if v is None:
-            return self
-        if _caller(1).f_globals is not _engine:
-            self._check(v, _caller(1))
-        return _data(v)
-
-    def _check(self, v, caller):
-        if threading.get_ident() != self.thread:
-            return   # another thread's read: not fn's
-        what = self._origin(v)
-        library = caller.f_globals.get('__name__', '').startswith('micrograd.')
-        if what is None or library and what in ("an input", _INPUTS_ONLY):
-            return
-        self.error = self.error or ValueError(
-            f"{caller.f_code.co_filename}:{caller.f_lineno}: fn reads the number (.data) of {what} "
-            "while compile() records it; a recording can't make that decision again on new numbers. "
-            "Make it with an op: relu, Value.abs(), engine.amax(...), engine.select(values, index), "
-            "sigmoid or softplus; or pass the number as an input, or leave fn uncompiled")
-        raise self.error
-
-    def _origin(self, v):
-        """what v is, if it is watched: a parameter, an input or a Value computed from them"""
-        if v in self.sources:
-            return self.sources[v]
-        found, seen, stack = set(), set(), [v]
-        while stack:
-            u = stack.pop()
-            if u in self.sources:
-                found.add(self.sources[u])
-            elif u not in seen and u not in self.clean:
-                seen.add(u)
-                stack.extend(u._prev)
-        if not found:
-            self.clean |= seen
-            return None
-        # labels made from the inputs (2 * y - 1) may be checked by the losses, as the inputs may
-        return _INPUTS_ONLY if found == {"an input"} else "a Value computed from the parameters"
-
-    @staticmethod
-    def active_here():
-        """whether this thread is recording a function"""
-        slot = Value.__dict__['data']
-        return isinstance(slot, _Watch) and slot.thread == threading.get_ident()
-
-    def __enter__(self):
-        if _Watch.active_here():
-            raise RuntimeError("compile can't record inside a function it is recording")
-        _Watch.lock.acquire()
-        Value.data = self
-        return self
-
-    def __exit__(self, *exc_info):
-        Value.data = _DATA
-        _Watch.lock.release()
-        if self.error is not None:
-            raise self.error   # also when fn caught it
 
 
 @dataclasses.dataclass
@@ -207,7 +129,7 @@ def _record(fn, params, args, has_aux):
     """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
     inputs = [Value(x) for a in args for x in a.ravel().tolist()]
     bounds = np.cumsum([0] + [a.size for a in args]).tolist()
-    with _Watch(params, inputs):
+    with Watch(params, inputs):
         root = fn(*[_nest(inputs[lo:hi], a.shape) for a, lo, hi in zip(args, bounds, bounds[1:])])
     aux = []
     if has_aux:
