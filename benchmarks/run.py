@@ -83,7 +83,8 @@ def original_python(cache):
     can't be (no network to PyPI, say): the table then has no original column, and says why"""
     venv = cache / "venv-orig"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    probe = [str(python), "-c", "import importlib.metadata as m; print(m.version('micrograd'))"]
+    # -I: isolated, so a micrograd.egg-info in the current folder (this repository's) is not found
+    probe = [str(python), "-I", "-c", "import importlib.metadata as m; print(m.version('micrograd'))"]
     if python.exists() and subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "0.1.0":
         print(f"original: reusing {venv}", flush=True)
         return python
