@@ -6,13 +6,10 @@
 A call returns what `loss = fn(*inputs); loss.backward()` gives and leaves the same numbers in every
 p.grad, to the last bit (docs/compile.md says what is guaranteed and what is refused). Three stages:
 
-- the tape (_record): fn runs once, eagerly, on Values. Meanwhile a read of `.data` by fn's own
-  code of a parameter, an input or a Value computed from them is refused, naming the file and
-  line (micrograd.watch): a replay could not make that decision again. A recording freezes fn's code, the
-  model's structure and every plain number fn reads from outside; params and the constants fn
-  used are checked at each call.
-- the schedule (_schedule): + chains fold into n-ary sums, op nodes group by depth and op for the
-  forward pass, and gradient terms group into levels in the order backward() adds them.
+- the tape (_record): fn runs once, eagerly, on Values, under micrograd.watch's Watch (a read of a
+  number a replay could not decide again is refused). The graph it built becomes flat arrays.
+- the schedule (_schedule): + chains fold into n-ary sums (_fold), op nodes group by depth and op
+  for the forward pass, and gradient terms group into levels in the order backward() adds them.
 - the replay (_Replay): a group is a few numpy operations on one array of values, a level one
   bincount. Every decision an op makes from a number (relu's mask, abs's sign, amax's winners,
   select's index) is made again from each call's numbers, and tanh, exp, log, sigmoid, softplus
@@ -21,11 +18,14 @@ p.grad, to the last bit (docs/compile.md says what is guaranteed and what is ref
 One recording is kept per input shape (max_recordings, the least recently used dropped); calls on
 one compiled step take turns (a lock), so threads each get their own numbers.
 """
+from __future__ import annotations   # field types name numpy, imported by compile() only
+
 import collections
 import dataclasses
 import itertools
 import operator
 import threading
+from typing import Callable
 
 from micrograd import engine
 from micrograd.engine import Value, topological_order
@@ -108,7 +108,7 @@ class Compiled:
 
 # --- the tape: one eager run of fn, watched, and the graph it built as arrays ------------------------
 
-_DATA = Watch.slot   # reads that skip the watch: map(_DATA.__get__, params) runs at C speed
+_number = Watch.slot.__get__   # v.data, skipping any watch: map(_number, params) runs at C speed
 _GRAD = operator.attrgetter('grad')
 
 
@@ -116,8 +116,8 @@ _GRAD = operator.attrgetter('grad')
 class _Tape:
     """one recording: the loss's graph in topological order (the loss last), as arrays"""
     ops: list            # each node's _op string
-    lens: object         # each node's number of children
-    kids: object         # every node's children, node after node, as positions in the order
+    lens: np.ndarray     # each node's number of children
+    kids: np.ndarray     # every node's children, node after node, as positions in the order
     leaf_slots: dict     # a leaf's position -> its slot: params, then inputs, then constants
     consts: list         # the constant leaves (Values neither params nor inputs), in slot order
     n_params: int
@@ -172,18 +172,18 @@ class _Graph:
 
     Links are sorted by owner, then parent, then operand: a folded sum's terms in fold order.
     """
-    kind: object         # each node's kind (LEAF, ADD, ...)
-    opkey: object        # nodes with the same _op share a key
-    top: object          # the sum a + node is folded into (itself if none)
-    fused: object        # a product computed inside the sum that is its only user
-    gsrc: object         # the node whose gradient a node has (a sum's, if the sum is its only user)
-    slot: object         # each node's slot in the values (-1 for fused products and folded sums)
-    parent: object       # per link: the parent node
-    child: object        # the child node
-    side: object         # the child's position among the parent's operands
-    owner: object        # the parent, or the top of the + chain it was folded into
-    partner: object      # MUL, DOT: the operand the child is multiplied by (its local derivative)
-    rank: object         # the order in which the parent's backward adds its terms
+    kind: np.ndarray     # each node's kind (LEAF, ADD, ...)
+    opkey: np.ndarray    # nodes with the same _op share a key
+    top: np.ndarray      # the sum a + node is folded into (itself if none)
+    fused: np.ndarray    # a product computed inside the sum that is its only user
+    gsrc: np.ndarray     # the node whose gradient a node has (a sum's, if the sum is its only user)
+    slot: np.ndarray     # each node's slot in the values (-1 for fused products and folded sums)
+    parent: np.ndarray   # per link: the parent node
+    child: np.ndarray    # the child node
+    side: np.ndarray     # the child's position among the parent's operands
+    owner: np.ndarray    # the parent, or the top of the + chain it was folded into
+    partner: np.ndarray  # MUL, DOT: the operand the child is multiplied by (its local derivative)
+    rank: np.ndarray     # the order in which the parent's backward adds its terms
 
     def links(self, mask):
         """the graph with only the links where mask holds"""
@@ -197,9 +197,9 @@ class _Group:
     kind: int
     lo: int
     hi: int
-    table: object        # the operands' slots: one row per operand (or term), one column per node
-    factor: object       # sums: each term is values[table] * values[factor] (None: all 1.0)
-    op: object           # ENGINE: the engine's op on one Value, e.g. Value.tanh
+    table: np.ndarray    # the operands' slots: one row per operand (or term), one column per node
+    factor: np.ndarray | None   # sums: each term is values[table] * values[factor] (None: all 1.0)
+    op: Callable | None  # ENGINE: the engine's op on one Value, e.g. Value.tanh
 
 
 @dataclasses.dataclass
@@ -209,12 +209,12 @@ class _Level:
     A term is local derivative * the gradient it reads, except at amax, select and the engine's
     ops (the specials, kind -> positions within the level): made by the op's own rule.
     """
-    locals: object       # where each term's local derivative is: a value, an op's extra or a p.grad
-    grads: object        # the gradient slot each term reads
-    parents: object      # the slot of each term's parent
-    other: object        # MAX: the child's slot; SELECT: the child's operand position
-    segment: object      # each term's child, numbered within the level
-    children: object     # the children's slots
+    locals: np.ndarray   # where each term's local derivative is: a value, an op's extra or a p.grad
+    grads: np.ndarray    # the gradient slot each term reads
+    parents: np.ndarray  # the slot of each term's parent
+    other: np.ndarray    # MAX: the child's slot; SELECT: the child's operand position
+    segment: np.ndarray  # each term's child, numbered within the level
+    children: np.ndarray   # the children's slots
     specials: dict
 
 
@@ -226,9 +226,9 @@ class _Plan:
     inputs: slice        # the inputs' slots (params come first, at their index in params)
     one: int             # the slot holding 1.0
     root: int
-    root_param: object   # the loss's index in params if it is one, else None
-    aux: object
-    used: object         # the slots (= indices) of the parameters the loss depends on
+    root_param: int | None   # the loss's index in params if it is one, else None
+    aux: np.ndarray      # the slots of the values fn returns beside the loss
+    used: np.ndarray     # the slots (= indices) of the parameters the loss depends on
     groups: list
     levels: list
 
@@ -457,7 +457,7 @@ class _Replay:
         """this call's loss (and aux numbers); every used parameter's .grad gets its terms"""
         plan, V = self.plan, self.values
         self._check_consts()
-        V[:len(params)] = np.fromiter(map(_DATA.__get__, params), float, len(params))
+        V[:len(params)] = np.fromiter(map(_number, params), float, len(params))
         if args:
             V[plan.inputs] = np.concatenate([a.ravel() for a in args])
         with np.errstate(all='ignore'):   # inf and nan propagate as with Python floats
@@ -470,7 +470,7 @@ class _Replay:
         return (loss, V[plan.aux].tolist()) if has_aux else loss
 
     def _check_consts(self):
-        now = list(map(_DATA.__get__, self.plan.consts))
+        now = list(map(_number, self.plan.consts))
         if now != self.const_data:   # a list compares by identity first: a NaN kept equals itself
             was, new = next((a, b) for a, b in zip(self.const_data, now) if a is not b)
             raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
@@ -501,7 +501,7 @@ class _Replay:
                 V[out] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
                 outs = list(map(g.op, map(Value, x.tolist())))
-                V[out] = list(map(_DATA.__get__, outs))
+                V[out] = list(map(_number, outs))
                 made.update(zip(range(g.lo, g.hi), outs))
         return made
 
