@@ -420,7 +420,7 @@ def _backward_levels(graph, used, plan):
     def terms(params_part, links_part):
         return np.r_[params_part, links_part][order]
     local = terms(2 * n_values + np.arange(k), local)
-    grads = terms(np.full(k, n_values), graph.slot[source])   # G's last slot holds 1.0
+    grads = terms(np.full(k, n_values), graph.slot[source])   # the grads' last slot holds 1.0
     special = terms(np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0))
     parents = terms(np.zeros(k, np.int64), graph.slot[graph.parent])
     other = terms(np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[graph.child], graph.side))
@@ -455,19 +455,19 @@ class _Replay:
 
     def run(self, params, args, has_aux):
         """this call's loss (and aux numbers); every used parameter's .grad gets its terms"""
-        plan, V = self.plan, self.values
+        plan, values = self.plan, self.values
         self._check_consts()
-        V[:len(params)] = np.fromiter(map(_number, params), float, len(params))
+        values[:len(params)] = np.fromiter(map(_number, params), float, len(params))
         if args:
-            V[plan.inputs] = np.concatenate([a.ravel() for a in args])
+            values[plan.inputs] = np.concatenate([a.ravel() for a in args])
         with np.errstate(all='ignore'):   # inf and nan propagate as with Python floats
             made = self._forward()
-            loss = float(V[plan.root])
+            loss = float(values[plan.root])
             if plan.root_param is not None:   # the loss is a parameter: backward() adds 1.0
                 params[plan.root_param].grad += 1.0
             elif plan.levels:
                 self._backward(params, made)
-        return (loss, V[plan.aux].tolist()) if has_aux else loss
+        return (loss, values[plan.aux].tolist()) if has_aux else loss
 
     def _check_consts(self):
         now = list(map(_number, self.plan.consts))
@@ -478,54 +478,55 @@ class _Replay:
 
     def _forward(self):
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
-        V, made = self.values, {}
-        for g in self.plan.groups:
-            out, t = slice(g.lo, g.hi), g.table
-            if _is_sum(g.kind):
-                V[out] = _sum_rows(V[t] if g.factor is None else V[t] * V[g.factor])
-                continue
-            x = V[t[0]]   # each node's first operand
-            if g.kind == MUL:
-                V[out] = x * V[t[1]]
-            elif g.kind == RELU:
-                V[out] = np.where(x < 0, 0.0, x)
-                self.extra[out] = V[out] > 0   # relu'(0) = 0, as in torch
-            elif g.kind == ABS:
-                V[out] = np.abs(x)
-                self.extra[out] = (x > 0) * 1.0 - (x < 0)   # abs'(0) = 0
-            elif g.kind == MAX:
-                V[out] = best = _python_max(V[t])
-                self.extra[out] = (V[t] == best).sum(0)
-            elif g.kind == SELECT:
-                self.extra[out] = index = _checked_index(V[t[-1]], len(t) - 1)
-                V[out] = V[t[:-1]][index.astype(np.int64), np.arange(len(index))]
+        values, extra, made = self.values, self.extra, {}
+        for group in self.plan.groups:
+            out, operands = slice(group.lo, group.hi), values[group.table]
+            if _is_sum(group.kind):
+                values[out] = _sum_rows(operands if group.factor is None else operands * values[group.factor])
+            elif group.kind == MUL:
+                values[out] = operands[0] * operands[1]
+            elif group.kind == RELU:
+                values[out] = np.where(operands[0] < 0, 0.0, operands[0])
+                extra[out] = values[out] > 0   # relu'(0) = 0, as in torch
+            elif group.kind == ABS:
+                values[out] = np.abs(operands[0])
+                extra[out] = (operands[0] > 0) * 1.0 - (operands[0] < 0)   # abs'(0) = 0
+            elif group.kind == MAX:
+                values[out] = best = _python_max(operands)
+                extra[out] = (operands == best).sum(0)   # the winners, who share the gradient
+            elif group.kind == SELECT:
+                extra[out] = index = _checked_index(operands[-1], len(operands) - 1)
+                values[out] = operands[:-1][index.astype(np.int64), np.arange(len(index))]
             else:   # the engine's own op, one Value per element: its numbers and its errors
-                outs = list(map(g.op, map(Value, x.tolist())))
-                V[out] = list(map(_number, outs))
-                made.update(zip(range(g.lo, g.hi), outs))
+                outs = list(map(group.op, map(Value, operands[0].tolist())))
+                values[out] = list(map(_number, outs))
+                made.update(zip(range(group.lo, group.hi), outs))
         return made
 
     def _backward(self, params, made):
-        plan, V, G, A = self.plan, self.values, self.grads, self.extra
+        plan, grads = self.plan, self.grads
         used = [params[s] for s in plan.used.tolist()]
         self.buffer[2 * plan.n_values:] = np.fromiter(map(_GRAD, used), float, len(used))
-        G[plan.root] = 1.0
+        grads[plan.root] = 1.0
         for level in plan.levels:
-            t = self.buffer[level.locals] * G[level.grads]
+            terms = self.buffer[level.locals] * grads[level.grads]
             for kind, at in level.specials.items():
-                g, parents, other = G[level.grads[at]], level.parents[at], level.other[at]
-                if kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
-                    best = V[parents]
-                    won = np.where(V[other] == best, g / A[parents], -0.0)
-                    t[at] = np.where(np.isnan(best), np.nan, won)
-                elif kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
-                    t[at] = np.where(A[parents] == other, g, -0.0)
-                else:
-                    t[at] = list(map(_engine_term, map(made.__getitem__, parents.tolist()), g.tolist()))
+                terms[at] = self._special_terms(kind, grads[level.grads[at]], level.parents[at],
+                                                level.other[at], made)
             # bincount adds each child's terms in array order: backward()'s order
-            G[level.children] = np.bincount(level.segment, t, len(level.children))
-        for p, grad in zip(used, G[plan.used].tolist()):
+            grads[level.children] = np.bincount(level.segment, terms, len(level.children))
+        for p, grad in zip(used, grads[plan.used].tolist()):
             p.grad = grad
+
+    def _special_terms(self, kind, grad, parents, other, made):
+        """the terms of amax, select and the engine's ops, each by its op's own rule"""
+        if kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
+            best = self.values[parents]
+            won = np.where(self.values[other] == best, grad / self.extra[parents], -0.0)
+            return np.where(np.isnan(best), np.nan, won)
+        if kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
+            return np.where(self.extra[parents] == other, grad, -0.0)
+        return list(map(_engine_term, map(made.__getitem__, parents.tolist()), grad.tolist()))
 
 
 def _sum_rows(terms):
