@@ -447,8 +447,8 @@ class _Replay:
         # winners, select's index), then the used parameters' grads: the local derivatives' buffer
         self.buffer = np.zeros(2 * plan.n_values + len(plan.used))
         self.values, self.extra = self.buffer[:plan.n_values], self.buffer[plan.n_values:2 * plan.n_values]
-        consts = slice(plan.inputs.stop, plan.inputs.stop + len(plan.consts))
-        self.values[consts] = self.const_data = [c.data for c in plan.consts]
+        self.consts = slice(plan.inputs.stop, plan.inputs.stop + len(plan.consts))
+        self.values[self.consts] = [c.data for c in plan.consts]
         self.values[plan.one] = 1.0
         self.grads = np.zeros(plan.n_values + 1)
         self.grads[-1] = 1.0
@@ -470,11 +470,12 @@ class _Replay:
         return (loss, values[plan.aux].tolist()) if has_aux else loss
 
     def _check_consts(self):
-        now = list(map(_number, self.plan.consts))
-        if now != self.const_data:   # a list compares by identity first: a NaN kept equals itself
-            was, new = next((a, b) for a, b in zip(self.const_data, now) if a is not b)
+        now = np.fromiter(map(_number, self.plan.consts), float, len(self.plan.consts))
+        was = self.values[self.consts]
+        changed = np.flatnonzero(now.view(np.int64) != was.view(np.int64))   # bits: -0.0 is not 0.0
+        if len(changed):
             raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
-                             f"({was!r} -> {new!r}): pass it in params")
+                             f"({float(was[changed[0]])!r} -> {float(now[changed[0]])!r}): pass it in params")
 
     def _forward(self):
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""

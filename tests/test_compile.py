@@ -425,6 +425,15 @@ def test_a_forgotten_parameter_that_changes_is_refused():
         step(1.0)
 
 
+def test_a_constant_whose_zero_changes_sign_is_refused():
+    # -0.0 == 0.0, yet w * -0.0 is -0.0 in eager: a constant is compared by its bits
+    w, zero_ = Value(2.0), Value(0.0)
+    step = compile(lambda x: w * x + w * zero_, [w], (1.0,))
+    zero_.data = -0.0
+    with pytest.raises(ValueError, match=r"0\.0 -> -0\.0\): pass it in params"):
+        step(1.0)
+
+
 # one recording per shape, threads
 
 
