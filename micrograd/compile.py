@@ -416,14 +416,14 @@ def _backward_levels(graph, used, plan):
     kind = graph.kind[graph.parent]
     local = np.select([(kind == MUL) | (kind == DOT), (kind == RELU) | (kind == ABS)],
                       [graph.slot[graph.partner], n_values + graph.slot[graph.parent]], plan.one)
-
-    def terms(params_part, links_part):
-        return np.r_[params_part, links_part][order]
-    local = terms(2 * n_values + np.arange(k), local)
-    grads = terms(np.full(k, n_values), graph.slot[source])   # the grads' last slot holds 1.0
-    special = terms(np.zeros(k, np.int64), np.where(kind >= MAX, kind, 0))
-    parents = terms(np.zeros(k, np.int64), graph.slot[graph.parent])
-    other = terms(np.zeros(k, np.int64), np.where(kind == MAX, graph.slot[graph.child], graph.side))
+    # one row per field, one column per term: the parameters' own terms first, then the links'
+    params_terms = np.zeros((5, k), np.int64)
+    params_terms[0] = 2 * n_values + np.arange(k)   # a parameter's .grad, times
+    params_terms[1] = n_values                       # the grads' last slot, which holds 1.0
+    other = np.where(kind == MAX, graph.slot[graph.child], graph.side)
+    links_terms = np.stack([local, graph.slot[source], np.where(kind >= MAX, kind, 0),
+                            graph.slot[graph.parent], other])
+    local, grads, special, parents, other = np.hstack([params_terms, links_terms])[:, order]
     child = child[order]
     bounds = _runs(level[child][:, None])
     levels = []
@@ -474,8 +474,9 @@ class _Replay:
         was = self.values[self.consts]
         changed = np.flatnonzero(now.view(np.int64) != was.view(np.int64))   # bits: -0.0 is not 0.0
         if len(changed):
+            first = changed[0]
             raise ValueError(f"a Value fn uses but params does not hold changed since compile() "
-                             f"({float(was[changed[0]])!r} -> {float(now[changed[0]])!r}): pass it in params")
+                             f"({float(was[first])!r} -> {float(now[first])!r}): pass it in params")
 
     def _forward(self):
         """every node's value, group after group; the engine's Values of ENGINE groups, by slot"""
@@ -483,7 +484,8 @@ class _Replay:
         for group in self.plan.groups:
             out, operands = slice(group.lo, group.hi), values[group.table]
             if _is_sum(group.kind):
-                values[out] = _sum_rows(operands if group.factor is None else operands * values[group.factor])
+                terms = operands if group.factor is None else operands * values[group.factor]
+                values[out] = _sum_rows(terms)
             elif group.kind == MUL:
                 values[out] = operands[0] * operands[1]
             elif group.kind == RELU:
