@@ -154,8 +154,9 @@ def _record(fn, params, args, has_aux):
             slot[order[i]] = len(slot)
             consts.append(order[i])
         leaf_slots[i] = slot[order[i]]
-    return _Tape(list(map(operator.attrgetter('_op'), order)), lens, kids,
-                 leaf_slots, consts, len(params), len(inputs), [position[v] for v in aux])
+    return _Tape(ops=list(map(operator.attrgetter('_op'), order)), lens=lens, kids=kids,
+                 leaf_slots=leaf_slots, consts=consts, n_params=len(params), n_inputs=len(inputs),
+                 aux=[position[v] for v in aux])
 
 
 # --- the schedule: sums folded, forward groups by depth and op, backward levels ----------------------
@@ -326,10 +327,10 @@ def _fold(tape, kind, opkey):
     half = np.maximum(lens // 2, 1)[parent]
     paired = (kind[parent] == MUL) | (kind[parent] == DOT)
     partner = kids[np.where(paired, first[parent] + (side + half) % (2 * half), np.arange(len(kids)))]
-    graph = _Graph(kind, opkey, top, shares & (kind == MUL),
-                   _roots(np.where(shares, top[user], np.arange(n))), np.full(n, -1, np.int64),
-                   parent, kids, side, top[parent], partner,
-                   np.where(paired, side % half * 2 + side // half, side))
+    graph = _Graph(kind=kind, opkey=opkey, top=top, fused=shares & (kind == MUL),
+                   gsrc=_roots(np.where(shares, top[user], np.arange(n))), slot=np.full(n, -1, np.int64),
+                   parent=parent, child=kids, side=side, owner=top[parent], partner=partner,
+                   rank=np.where(paired, side % half * 2 + side // half, side))
     keep = np.flatnonzero(top[kids] == kids)   # a link to a node folded into its user's sum disappears
     # links come by parent, then operand: a stable sort by owner keeps that order within a sum
     return graph.links(keep[np.argsort(top[parent][keep], kind='stable')])
@@ -392,9 +393,9 @@ def _forward_groups(graph, nodes, depth, terms, engine_ops, one):
         at = starts[members] + np.arange(terms[members[0]])[:, None]
         kind = int(graph.kind[members[0]])
         plain = not _is_sum(kind) or (right[at] == one).all()
-        groups.append(_Group(kind, int(graph.slot[members[0]]), int(graph.slot[members[-1]]) + 1,
-                             left[at], None if plain else right[at],
-                             engine_ops.get(int(graph.opkey[members[0]]))))
+        groups.append(_Group(kind=kind, lo=int(graph.slot[members[0]]), hi=int(graph.slot[members[-1]]) + 1,
+                             table=left[at], factor=None if plain else right[at],
+                             op=engine_ops.get(int(graph.opkey[members[0]]))))
     return groups
 
 
@@ -431,8 +432,9 @@ def _backward_levels(graph, used, plan):
         new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
         specials = {name: at for name in (MAX, SELECT, ENGINE)
                     for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)}
-        levels.append(_Level(local[lo:hi], grads[lo:hi], parents[lo:hi], other[lo:hi],
-                             np.cumsum(new) - 1, graph.slot[child[lo:hi][new]], specials))
+        levels.append(_Level(locals=local[lo:hi], grads=grads[lo:hi], parents=parents[lo:hi],
+                             other=other[lo:hi], segment=np.cumsum(new) - 1,
+                             children=graph.slot[child[lo:hi][new]], specials=specials))
     return levels
 
 
