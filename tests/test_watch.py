@@ -2,7 +2,6 @@
 import threading
 
 import pytest
-import torch  # noqa: F401  (the test suite needs torch; a missing one fails here, not skips)
 
 from micrograd.engine import Value
 from micrograd.watch import Watch, recording_here
