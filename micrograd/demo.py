@@ -120,7 +120,8 @@ class Progress:
                               f"loss {loss:.6f} {tail}")
             if k + 1 == self.steps:
                 self.stream.write('\n')
-        else:
+        elif k % max(1, self.steps // 100) == 0 or k + 1 == self.steps:
+            # a line a step up to 100 steps, as the original's demo; a log of 1,000 gets 100 lines
             self.stream.write(f"step {k} loss {loss:.6f} {plain_tail}\n")
         self.stream.flush()
 

@@ -352,3 +352,12 @@ def test_an_overflow_during_training_says_so_in_one_line(tmp_path, capsys, monke
     captured = capsys.readouterr()
     assert captured.err == "training failed at step 2 (exp(800.0) is too large for a float): lower --lr\n"
     assert f"saved {tmp_path / 'names_loss.png'}" in captured.out  # the two steps before it
+
+
+def test_progress_off_a_terminal_prints_at_most_about_100_lines():
+    stream = io.StringIO()
+    progress = Progress(1000, stream)
+    for k in range(1000):
+        progress(k, 1.0)
+    printed = [int(line.split()[1]) for line in stream.getvalue().splitlines()]
+    assert printed == list(range(0, 1000, 10)) + [999]  # every 10th step, and the last
