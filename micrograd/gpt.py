@@ -17,7 +17,8 @@ to draw the next character: it is never compiled.
 import math
 from importlib import resources
 
-from micrograd.engine import Value, as_float, dot, select
+from micrograd.engine import Value, dot, select
+from micrograd.floats import as_float
 from micrograd.losses import cross_entropy, softmax
 from micrograd.nn import Module, as_rng, as_size
 from micrograd.optim import Adam
