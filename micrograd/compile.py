@@ -29,7 +29,7 @@ from typing import Callable
 
 from micrograd import engine
 from micrograd.engine import Value, topological_order
-from micrograd.nn import Module
+from micrograd.nn import Module, as_size
 from micrograd.watch import Watch, recording_here
 
 np = None          # numpy, imported by compile(): the rest of the library runs without it
@@ -61,9 +61,8 @@ class Compiled:
     """a recorded loss function: call it with new inputs to run forward and backward"""
 
     def __init__(self, fn, params, has_aux, max_recordings):
-        if isinstance(max_recordings, bool) or not isinstance(max_recordings, int) or max_recordings < 1:
-            raise ValueError(f"max_recordings must be an int >= 1, got {max_recordings!r}")
-        self._fn, self._has_aux, self.max_recordings = fn, has_aux, max_recordings
+        self._fn, self._has_aux = fn, has_aux
+        self.max_recordings = as_size(max_recordings, 'max_recordings')
         self._module = params if isinstance(params, Module) else None
         self._params = list(params.parameters() if self._module else params)
         # the caller's list, to notice when it changes; a generator can't change
