@@ -92,15 +92,17 @@ class SGD(Optimizer):
         self.buffers = [None] * len(self.params)  # momentum buffers, aligned with params
 
     def _update(self, lr):
+        # locals, not attributes, in the loop: each setting is read through _Hyperparameter.__get__
+        buffers, momentum, weight_decay = self.buffers, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
             x, g = _current(p)
-            if self.weight_decay:
-                g = g + self.weight_decay * x
-            if self.momentum:
+            if weight_decay:
+                g = g + weight_decay * x
+            if momentum:
                 # as torch: the first step starts the buffer at the gradient itself
-                b = self.buffers[i]
-                self.buffers[i] = g if b is None else self.momentum * b + g
-                g = self.buffers[i]
+                b = buffers[i]
+                buffers[i] = g if b is None else momentum * b + g
+                g = buffers[i]
             p.data = x - lr * g
 
 
