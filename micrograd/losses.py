@@ -93,8 +93,7 @@ def _check_probabilities(targets):
 def _rows_and_classes(logits, targets, reduction):
     """rows of Values of one, non-zero length, and their class indices"""
     rows, targets = _as_list(logits, 'cross_entropy', 'logits'), _as_list(targets, 'cross_entropy', 'targets')
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    _check_reduction(reduction)
     if len(rows) != len(targets):
         raise ValueError(f"cross_entropy got {len(rows)} rows of logits and {len(targets)} targets")
     if not rows:
@@ -165,8 +164,7 @@ def _is_index(t):
 
 def _pairs(xs, ys, who, xname, yname, reduction):
     """xs and ys as lists of Values of the same, non-zero length"""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    _check_reduction(reduction)
     xs, ys = _as_list(xs, who, xname), _as_list(ys, who, yname)
     if len(xs) != len(ys):
         raise ValueError(f"{who} got {len(xs)} {xname} and {len(ys)} {yname}")
@@ -174,6 +172,11 @@ def _pairs(xs, ys, who, xname, yname, reduction):
         raise ValueError(f"{who} needs at least one pair, got none")
     return ([_as_value(x, who, xname, i) for i, x in enumerate(xs)],
             [_as_value(y, who, yname, i) for i, y in enumerate(ys)])
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def _reduce(terms, reduction):
