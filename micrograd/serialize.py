@@ -65,9 +65,7 @@ def _from_document(doc):
     _check_keys(doc, ('format', 'version', 'architecture', 'parameters'), 'the file')
     if doc['format'] != FORMAT:
         raise ValueError(f"format is {doc['format']!r}, expected {FORMAT!r}")
-    version = doc['version']
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive int, got {version!r}")
+    version = as_size(doc['version'], 'version')  # a bool or a float 1.0 is refused too
     if version > VERSION:
         raise ValueError(f"it has format version {version}, from a newer micrograd; this one reads "
                          f"version {VERSION}: upgrade micrograd")
