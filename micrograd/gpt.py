@@ -68,6 +68,8 @@ def mlp(x, fc1, fc2):
 
 class Block(Module):
     """one transformer layer: attention then the MLP, each on an rmsnorm of x and added back to x"""
+    # its weight matrices in the published order: parameters() and the torch twin follow it
+    WEIGHTS = ('attn_wq', 'attn_wk', 'attn_wv', 'attn_wo', 'mlp_fc1', 'mlp_fc2')
 
     def __init__(self, n_embd, n_head, std, rng):
         # one draw per weight in the published order: attention's q, k, v, o, then the MLP's two
@@ -90,8 +92,7 @@ class Block(Module):
         return _add(x, mlp(rmsnorm(x), self.mlp_fc1, self.mlp_fc2))
 
     def parameters(self):
-        return [p for w in (self.attn_wq, self.attn_wk, self.attn_wv, self.attn_wo, self.mlp_fc1,
-                            self.mlp_fc2) for row in w for p in row]
+        return [p for name in self.WEIGHTS for row in getattr(self, name) for p in row]
 
 
 class GPT(Module):
@@ -265,7 +266,7 @@ def _torch_twin(model):
     class TorchBlock(nn.Module):
         def __init__(self, block):
             super().__init__()
-            for name in ('attn_wq', 'attn_wk', 'attn_wv', 'attn_wo', 'mlp_fc1', 'mlp_fc2'):
+            for name in Block.WEIGHTS:
                 setattr(self, name, weight(getattr(block, name)))
             self.n_head = block.n_head
 
