@@ -70,8 +70,7 @@ class Neuron(Module):
 
     def __init__(self, nin, nonlin=True, act='relu', rng=None):
         nin = as_size(nin, 'nin')
-        if not (isinstance(act, str) and act in ACTIVATIONS):  # a list would fail to hash
-            raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
+        _check_act(act)
         rng = as_rng(rng)
         # one draw per weight, in order, so random.seed(1337) rebuilds the original's model
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
@@ -121,9 +120,8 @@ class MLP(Module):
 
     def __init__(self, nin, nouts, act='relu', out_act=None, rng=None):
         nin, nouts = as_size(nin, 'nin'), _as_sizes(nouts)
-        if not (isinstance(act, str) and act in ACTIVATIONS):  # checked here too: one layer never uses it
-            raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
-        if out_act is not None and not (isinstance(out_act, str) and out_act in ACTIVATIONS):
+        _check_act(act)  # here too: with one layer and an out_act, no neuron is handed act to check
+        if out_act is not None and not _is_activation(out_act):
             raise ValueError(f"out_act must be None (a linear last layer) or one of {sorted(ACTIVATIONS)}, "
                              f"got {out_act!r}")
         rng = as_rng(rng)
@@ -146,6 +144,15 @@ class MLP(Module):
 
     def __repr__(self):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def _check_act(act):
+    if not _is_activation(act):
+        raise ValueError(f"act must be one of {sorted(ACTIVATIONS)}, got {act!r}")
+
+
+def _is_activation(act):
+    return isinstance(act, str) and act in ACTIVATIONS  # isinstance first: a list would fail to hash
 
 
 def as_size(n, name):
