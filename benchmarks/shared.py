@@ -35,12 +35,12 @@ def make_moons(n=N_SAMPLES, noise=0.1, seed=1337):
 
 
 def make_classes(n=N_SAMPLES, noise=0.3, seed=1337):
-    """three gaussian blobs around the unit circle (at 0, 120 and 240 degrees); labels 0, 1, 2"""
+    """CLASSES gaussian blobs around the unit circle (3: at 0, 120 and 240 degrees); labels 0, 1, 2"""
     rng = random.Random(seed)
     X, y = [], []
     for i in range(n):
-        c = i % 3
-        t = 2 * math.pi * c / 3
+        c = i % CLASSES
+        t = 2 * math.pi * c / CLASSES
         X.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
         y.append(c)
     return X, y
