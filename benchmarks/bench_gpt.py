@@ -164,9 +164,9 @@ def run(workload, size, repeats):
     # imports are not part of the timing, for any implementation
     if impl == '_batched':
         torch_trainer(1)  # torch's first optimizer and autograd call load more of torch (about 1 s)
+    import micrograd.gpt  # noqa: F401  (every implementation reads the names with its load_names)
     if impl != '_microgpt':
         import micrograd.compile  # noqa: F401  (numpy, for the compiled path)
-        import micrograd.gpt  # noqa: F401
     if kind == 'train':
         return timed(lambda: train(trainer, size), repeats)
     if kind == 'step':
