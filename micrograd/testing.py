@@ -150,10 +150,11 @@ def _as_tolerances(**tolerances):
     floats = []
     for name, x in tolerances.items():
         positive = name == 'eps'
-        if (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(as_float(x, name))
-                or x < 0 or (positive and x == 0)):
+        f = None if isinstance(x, bool) or not isinstance(x, numbers.Real) else as_float(x, name)
+        # f == 0, not x == 0: a tiny Fraction eps rounds to 0.0 and would divide by zero
+        if f is None or not math.isfinite(f) or x < 0 or (positive and f == 0):
             raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {x!r}")
-        floats.append(float(x))
+        floats.append(f)
     return floats
 
 

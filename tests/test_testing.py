@@ -188,7 +188,9 @@ def test_gradcheck_rejects_bad_arguments(fn, inputs, error, match):
 
 
 @pytest.mark.parametrize("kwargs", [{'eps': 0}, {'eps': -1e-6}, {'atol': -1.0}, {'rtol': math.nan},
-                                    {'eps': True}, {'atol': '1e-5'}])
+                                    {'eps': True}, {'atol': '1e-5'},
+                                    {'eps': Fraction(1, 10**400)},  # > 0, but 0.0 as a float: no step at all
+                                    {'atol': Fraction(-1, 10**400)}])  # < 0, though -0.0 as a float
 def test_gradcheck_rejects_bad_tolerances(kwargs):
     with pytest.raises(ValueError):
         gradcheck(lambda a: a * 2, [Value(1.0)], **kwargs)
