@@ -136,10 +136,7 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
     """
     graphviz = _import_graphviz('explore')
     _check_root(root, 'explore')
-    max_nodes = _as_max_nodes(max_nodes)
-    if isinstance(nudge, bool) or not isinstance(nudge, numbers.Real) or not math.isfinite(as_float(nudge, 'nudge')):
-        raise ValueError(f"nudge must be a finite number (the step along each gradient), got {nudge!r}")
-    nudge = as_float(nudge, 'nudge')  # a Python float: a numpy.float32 step would nudge in float32
+    max_nodes, nudge = _as_max_nodes(max_nodes), _as_nudge(nudge)
     nodes, edges = trace(root)
     _check_size(nodes, max_nodes)
 
@@ -202,6 +199,15 @@ def _as_max_nodes(max_nodes):
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     return int(max_nodes)
+
+
+def _as_nudge(nudge):
+    """nudge as a Python float (a numpy.float32 step would nudge in float32), if it is finite"""
+    # bool and non-numbers are refused here, as a ValueError like inf, before as_float's TypeError
+    step = None if isinstance(nudge, bool) or not isinstance(nudge, numbers.Real) else as_float(nudge, 'nudge')
+    if step is None or not math.isfinite(step):
+        raise ValueError(f"nudge must be a finite number (the step along each gradient), got {nudge!r}")
+    return step
 
 
 def _check_size(nodes, max_nodes):
