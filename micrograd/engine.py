@@ -1,9 +1,8 @@
 """Value: a scalar that remembers how it was made, and backpropagates through it."""
 import functools
 import math
-import numbers
 
-from micrograd.floats import as_float, ieee_pow, nan_max, power, sigmoid
+from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, sigmoid
 
 
 class Value:
@@ -294,7 +293,7 @@ def _as_exponent(n):
     if isinstance(n, Value):
         raise TypeError("the exponent must be an int or float, not a Value; "
                         "for a learnable exponent write (b * a.log()).exp()")
-    if isinstance(n, numbers.Integral) and not isinstance(n, bool):
+    if is_int(n):
         as_float(n)  # refuses an int beyond the float range, as it would be in the arithmetic
         return int(n)  # numpy.int64 too: its ** would wrap around or refuse negative powers
     return as_float(n)

@@ -32,6 +32,11 @@ def as_float(x, name=None):
     return f
 
 
+def is_int(x):
+    """x is an int or a NumPy integer, and not a bool: a size, seed or index of True is a bug"""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def _abbreviated(x):
     # str() of an int over 4300 digits raises ValueError, and it would fill the screen anyway
     if isinstance(x, numbers.Integral) and x.bit_length() > 10_000:

@@ -8,7 +8,7 @@ reads of .data below check targets and labels: they raise or pass, and never cha
 import numbers
 
 from micrograd.engine import Value, amax, select
-from micrograd.floats import as_float
+from micrograd.floats import as_float, is_int
 
 _REDUCTIONS = ('mean', 'sum')
 
@@ -56,7 +56,7 @@ def cross_entropy(logits, targets, reduction='mean'):
 
     A class index is an int (NumPy's too) or a Value holding one, as a compiled replay passes it.
     """
-    if _is_index(targets) or isinstance(targets, Value):  # one sample: a row and its class, as torch allows
+    if is_int(targets) or isinstance(targets, Value):  # one sample: a row and its class, as torch allows
         logits, targets = [logits], [targets]
     rows, targets = _rows_and_classes(logits, targets, reduction)
     return -_reduce([_log_probability(row, t) for row, t in zip(rows, targets)], reduction)
@@ -133,7 +133,7 @@ def _as_class_index(t, nclasses, i):
     if isinstance(t, Value):
         valid = t.data.is_integer() and 0 <= t.data < nclasses
     else:
-        valid = _is_index(t) and 0 <= t < nclasses
+        valid = is_int(t) and 0 <= t < nclasses
     if not valid:
         raise ValueError(f"cross_entropy needs class indices in 0..{nclasses - 1}, got {t!r} at index {i}")
     return t if isinstance(t, Value) else int(t)
@@ -156,10 +156,6 @@ def _as_list(xs, who, what):
     if isinstance(xs, (Value, numbers.Number, str)):
         raise TypeError(f"{who} takes a list of {what}, got a single {type(xs).__name__}")
     return list(xs)  # a generator or an array: read it once
-
-
-def _is_index(t):
-    return isinstance(t, numbers.Integral) and not isinstance(t, bool)
 
 
 def _pairs(xs, ys, who, xname, yname, reduction):

@@ -4,7 +4,7 @@ import numbers
 import random
 
 from micrograd.engine import Value
-from micrograd.floats import as_float
+from micrograd.floats import as_float, is_int
 
 # a Value method -> its name in reprs, which is also torch.nn's class; serialize and interop read it too
 ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}
@@ -58,7 +58,7 @@ class Module:
             except OverflowError:  # an int too large for a float (10**400)
                 finite = False
             if not finite:
-                huge = isinstance(x, numbers.Integral) and not isinstance(x, bool)  # its repr may be 4000 digits
+                huge = is_int(x)  # its repr may be 4000 digits
                 raise ValueError(f"state[{name!r}] must be a finite number, got "
                                  + ('an int too large for a float' if huge else f"{x!r:.60}"))
         for name, p in known.items():
@@ -157,7 +157,7 @@ def _is_activation(act):
 
 def as_size(n, name):
     """n as an int when it is a whole number >= 1 (a NumPy integer too); else a ValueError naming it"""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if not is_int(n) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
     return int(n)
 
@@ -175,7 +175,7 @@ def as_rng(rng):
     an int seeds a fresh generator (a NumPy integer too, as sizes are); a random.Random is used as it is"""
     if rng is None or rng is random:
         return random
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+    if is_int(rng):
         return random.Random(int(rng))  # int(): Random would seed any other object by its hash
     if isinstance(rng, random.Random):
         return rng

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from micrograd.floats import as_float, ieee_pow, nan_max, power, sigmoid
+from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, sigmoid
 
 
 @pytest.mark.parametrize("x, expected", [
@@ -61,3 +61,12 @@ def test_as_float_names_an_int_too_long_to_print():
     # str() of an int over 4300 digits raises ValueError: the message must not call it
     with pytest.raises(OverflowError, match="x is an int of 16610 bits is too large for a float"):
         as_float(10**5000, 'x')
+
+
+@pytest.mark.parametrize("x, expected", [
+    (3, True), (-2, True), (np.int64(5), True), (np.uint8(0), True), (10**400, True),
+    (True, False), (np.bool_(True), False), (3.0, False), (np.float64(2), False), (Fraction(4, 2), False),
+    ('3', False), (np.array(3), False),
+])
+def test_is_int_holds_for_ints_and_numpy_integers_never_bools_or_floats(x, expected):
+    assert is_int(x) is expected
