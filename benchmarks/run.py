@@ -9,6 +9,7 @@ benchmarks/.cache (both packages are called micrograd), torch at one thread. Wri
 and results.png next to this file, or into --out.
 """
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -99,15 +100,20 @@ def original_python(cache):
     return python
 
 
+def script_for(impl, workload):
+    """the script that runs a workload: bench_gpt.py every implementation's GPT rows"""
+    return "bench_gpt.py" if workload.startswith("gpt_") else SCRIPTS[impl]
+
+
 def run_jobs(impl, jobs, python):
     """run jobs in one fresh process of the implementation's interpreter; one result per job"""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     if impl != ORIG:
         env["PYTHONPATH"] = str(REPO)  # this repository's package, whatever else is installed
+    script = script_for(impl, jobs[0]["workload"])
     jobs = [dict(job, workload=job["workload"] + SUFFIX.get(impl, "")) for job in jobs]
     # run from benchmarks/: the current directory must not put the repository on the original's path
-    script = "bench_gpt.py" if jobs[0]["workload"].startswith("gpt_") else SCRIPTS[impl]
     proc = subprocess.run([str(python), script, json.dumps(jobs)], cwd=HERE, env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -121,14 +127,13 @@ def measure(rows, pythons, quick):
             for label, workload, size, plan_ in rows for impl, repeats in plan_.items()
             if impl in pythons]
     results = {}
-    if quick:  # one process per implementation: the numbers mean nothing, the code paths run
-        for impl in pythons:
-            for gpt in (False, True):  # bench_gpt.py runs the GPT rows, bench_micrograd.py the others
-                mine = [(label, job) for label, i, job in todo
-                        if i == impl and job["workload"].startswith("gpt_") == gpt]
-                if mine:
-                    for (label, _), result in zip(mine, run_jobs(impl, [job for _, job in mine], pythons[impl])):
-                        results[label, impl] = result
+    if quick:  # one process per implementation and script: the numbers mean nothing, the code paths run
+        batches = collections.defaultdict(list)   # (implementation, script) -> its (label, job)s
+        for label, impl, job in todo:
+            batches[impl, script_for(impl, job["workload"])].append((label, job))
+        for (impl, _), mine in batches.items():
+            for (label, _), result in zip(mine, run_jobs(impl, [job for _, job in mine], pythons[impl])):
+                results[label, impl] = result
         return results
     for n, (label, impl, job) in enumerate(todo, 1):
         print(f"[{n}/{len(todo)}] {label} | {impl}", flush=True)
