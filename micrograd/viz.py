@@ -296,13 +296,17 @@ _REPLAYS = {
 
 
 def _replay_op(op, children):
-    """the engine's op named op applied to children, or None when no engine op has that name"""
-    if op in _REPLAYS:
-        return _REPLAYS[op](*children)
-    if op.startswith('**') and len(children) == 1:
-        return children[0] ** _number(op[2:])
-    if op.endswith('**') and len(children) == 1:
-        return _number(op[:-2]) ** children[0]
+    """the engine's op named op applied to children; None when no engine op has that name, or the
+    engine refuses the numbers (log of a negative, a select index out of range)"""
+    try:
+        if op in _REPLAYS:
+            return _REPLAYS[op](*children)
+        if op.startswith('**') and len(children) == 1:
+            return children[0] ** _number(op[2:])
+        if op.endswith('**') and len(children) == 1:
+            return _number(op[:-2]) ** children[0]
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        pass
     return None
 
 
@@ -317,13 +321,10 @@ def _replay(nodes, leaf_data):
     """every node rebuilt by the engine's ops from leaf_data (a number per node, leaves' used);
     None when an op is not the engine's, or the engine refuses the numbers"""
     made = {}
-    try:
-        for v, x in zip(nodes, leaf_data):
-            made[v] = Value(x) if not v._prev else _replay_op(v._op, [made[c] for c in v._prev])
-            if made[v] is None:
-                return None
-    except (ArithmeticError, ValueError, TypeError, IndexError):
-        return None
+    for v, x in zip(nodes, leaf_data):
+        made[v] = Value(x) if not v._prev else _replay_op(v._op, [made[c] for c in v._prev])
+        if made[v] is None:
+            return None
     return [made[v] for v in nodes]
 
 
@@ -332,10 +333,7 @@ def _made_by_engine(v):
     only then may the page explain v's gradient by that op's formula, and the nudge recompute v"""
     if not v._prev:
         return False
-    try:
-        again = _replay_op(v._op, v._prev)
-    except (ArithmeticError, ValueError, TypeError, IndexError):
-        return False
+    again = _replay_op(v._op, v._prev)
     return again is not None and _same_number(v.data, again.data) and v._grad_fn is again._grad_fn
 
 
