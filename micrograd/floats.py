@@ -32,6 +32,14 @@ def as_float(x, name=None):
     return f
 
 
+def as_non_negative(x, name):
+    """x as a Python float >= 0 (a rate, a decay, a penalty's weight), or an error naming it"""
+    value = as_float(x, name)
+    if not value >= 0:  # `not >=` refuses NaN too
+        raise ValueError(f"{name} must be a non-negative number, got {x!r}")
+    return value
+
+
 def is_int(x):
     """x is an int or a NumPy integer, and not a bool: a size, seed or index of True is a bug"""
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)

@@ -8,7 +8,7 @@ reads of .data below check targets and labels: they raise or pass, and never cha
 import numbers
 
 from micrograd.engine import Value, amax, select
-from micrograd.floats import as_float, is_int
+from micrograd.floats import as_float, as_non_negative, is_int
 
 _REDUCTIONS = ('mean', 'sum')
 
@@ -64,9 +64,7 @@ def cross_entropy(logits, targets, reduction='mean'):
 
 def l2_penalty(params, alpha=1e-4):
     """alpha * sum of p * p over params: the original demo's regularisation, with its alpha"""
-    alpha = as_float(alpha, 'alpha')
-    if not alpha >= 0:  # `not >=` refuses NaN too
-        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
+    alpha = as_non_negative(alpha, 'alpha')
     params = [_as_value(p, 'l2_penalty', 'params', i)
               for i, p in enumerate(_as_list(params, 'l2_penalty', 'params'))]
     if not params:

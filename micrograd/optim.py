@@ -2,7 +2,7 @@
 import math
 
 from micrograd.engine import Value
-from micrograd.floats import as_float
+from micrograd.floats import as_float, as_non_negative
 
 
 class _Hyperparameter:
@@ -26,15 +26,9 @@ class _Hyperparameter:
 
 
 # the settings are converted when assigned, so they come before the classes that use them
-def _as_rate(x, name):
-    value = as_float(x, name)
-    if not value >= 0:  # `not >=` refuses NaN too
-        raise ValueError(f"{name} must be a non-negative number, got {x!r}")
-    return value
-
-
 def _as_lr(lr, name):
-    return lr if callable(lr) else _as_rate(lr, name)  # a schedule's values are converted at each step
+    # a schedule's values are converted at each step
+    return lr if callable(lr) else as_non_negative(lr, name)
 
 
 def _as_betas(betas, name):
@@ -72,7 +66,7 @@ class Optimizer:
         """update every parameter from its grad"""
         lr = self.lr
         if callable(lr):
-            lr = _as_rate(lr(self.steps), f"lr (the schedule's value at step {self.steps})")
+            lr = as_non_negative(lr(self.steps), f"lr (the schedule's value at step {self.steps})")
         self.steps += 1
         self._update(lr)
 
@@ -82,8 +76,8 @@ class Optimizer:
 
 class SGD(Optimizer):
     """stochastic gradient descent, with optional momentum and weight decay, as torch.optim.SGD"""
-    momentum = _Hyperparameter(_as_rate)
-    weight_decay = _Hyperparameter(_as_rate)
+    momentum = _Hyperparameter(as_non_negative)
+    weight_decay = _Hyperparameter(as_non_negative)
 
     def __init__(self, params, lr, momentum=0, weight_decay=0):
         super().__init__(params, lr)
@@ -109,8 +103,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias-corrected moment estimates, as torch.optim.Adam"""
     betas = _Hyperparameter(_as_betas)
-    eps = _Hyperparameter(_as_rate)
-    weight_decay = _Hyperparameter(_as_rate)
+    eps = _Hyperparameter(as_non_negative)
+    weight_decay = _Hyperparameter(as_non_negative)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, sigmoid
+from micrograd.floats import as_float, as_non_negative, ieee_pow, is_int, nan_max, power, sigmoid
 
 
 @pytest.mark.parametrize("x, expected", [
@@ -70,3 +70,15 @@ def test_as_float_names_an_int_too_long_to_print():
 ])
 def test_is_int_holds_for_ints_and_numpy_integers_never_bools_or_floats(x, expected):
     assert is_int(x) is expected
+
+
+@pytest.mark.parametrize("x", [0, 0.0, np.float32(0.25), Fraction(1, 3), math.inf])
+def test_as_non_negative_gives_the_python_float_of_a_number_at_or_above_zero(x):
+    value = as_non_negative(x, 'lr')
+    assert type(value) is float and value == float(x)
+
+
+@pytest.mark.parametrize("x", [-1, -1e-300, np.float32(-0.5), math.nan])
+def test_as_non_negative_refuses_negatives_and_nan_naming_them(x):
+    with pytest.raises(ValueError, match=r"^lr must be a non-negative number, got "):
+        as_non_negative(x, 'lr')
