@@ -171,12 +171,15 @@ class Value:
         return self * -1
 
     def __sub__(self, other):  # self - other
+        # a number is made a float before it is negated: -numpy.uint8(1) would wrap around to 255
         return self + (-other if isinstance(other, Value) else -as_float(other))
 
     def __rsub__(self, other):  # other - self
         return -self + other
 
     def __truediv__(self, other):  # self / other, as the original: self * other**-1
+        # a number's reciprocal in Python floats: numpy.int64(4) ** -1 raises, a float32 one rounds to
+        # float32, and a zero must raise ZeroDivisionError rather than warn and give inf
         return self * (other**-1 if isinstance(other, Value) else power(as_float(other), -1))
 
     def __rtruediv__(self, other):  # other / self
@@ -196,10 +199,13 @@ def amax(values):
 
 
 def _amax_backward(out):  # out = amax(values)
-    nan = math.isnan(out.data)  # then no value wins, and torch gives each of them nan
-    winners = out._prev if nan else [v for v in out._prev if v.data == out.data]
+    if math.isnan(out.data):  # no value wins, and torch gives each of them nan
+        winners, share = out._prev, math.nan
+    else:
+        winners = [v for v in out._prev if v.data == out.data]
+        share = out.grad / len(winners)  # d max / d winner = 1, split evenly among ties
     for v in winners:
-        v.grad += math.nan if nan else out.grad / len(winners)  # d max / d winner = 1, split among ties
+        v.grad += share
 
 
 def dot(ws, xs):
