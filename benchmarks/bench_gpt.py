@@ -59,7 +59,8 @@ class MicroGPT:
             return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]
 
         def rmsnorm(x):
-            return [xi * (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5 for xi in x]
+            scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5  # once per vector, as published
+            return [xi * scale for xi in x]
 
         x = rmsnorm([t + p for t, p in zip(self.wte[token], self.wpe[pos])])
         residual, x = x, rmsnorm(x)
