@@ -11,7 +11,7 @@ import operator
 import os
 
 from micrograd.engine import Value, amax, select, topological_order
-from micrograd.floats import as_float
+from micrograd.floats import as_float, is_int
 
 _RANKDIRS = ('LR', 'RL', 'TB', 'BT')
 _DOT_HINT = ("the dot program comes with Graphviz, a system package that pip does not install: "
@@ -42,7 +42,7 @@ def draw_dot(root, format='svg', rankdir='LR', show_grad=True, highlight=0, max_
     _check_root(root, 'draw_dot')
     if rankdir not in _RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
-    if isinstance(highlight, bool) or not isinstance(highlight, numbers.Integral) or highlight < 0:
+    if not is_int(highlight) or highlight < 0:
         raise ValueError(f"highlight must be a count of nodes (an int >= 0), got {highlight!r}")
     highlight, max_nodes = int(highlight), _as_max_nodes(max_nodes)
 
@@ -196,7 +196,7 @@ def _as_max_nodes(max_nodes):
     """None, or max_nodes as an int (a NumPy integer too, as MLP sizes)"""
     if max_nodes is None:
         return None
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
+    if not is_int(max_nodes) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     return int(max_nodes)
 
