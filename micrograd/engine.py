@@ -267,9 +267,13 @@ def _pow_backward(n):
     """the backward function of x ** n, one per exponent, shared by all its nodes"""
     def backward(out):  # out = a ** n
         a, = out._prev
-        local = n * ieee_pow(a.data, n - 1) if n != 0 else 0.0  # d/dx x^n = n x^(n-1); x^0 is flat
-        a.grad += local * out.grad
-    return backward
+        a.grad += n * ieee_pow(a.data, n - 1) * out.grad  # d/dx x^n = n x^(n-1)
+    return backward if n != 0 else _flat_backward
+
+
+def _flat_backward(out):  # out = a ** 0
+    a, = out._prev
+    a.grad += 0.0  # x^0 is flat: torch gives 0 whatever flows in, 0 * inf and 0 * nan included
 
 
 @functools.lru_cache(maxsize=256)

@@ -815,3 +815,10 @@ def test_dot_refuses_lists_of_different_lengths():
 def test_select_names_its_index_when_the_index_is_not_a_number():
     with pytest.raises(TypeError, match="select's index must be a real number, got bool"):
         select([1.0, 2.0], True)
+
+
+@pytest.mark.parametrize("upstream", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("x", [0.0, 2.0])
+def test_power_zero_passes_no_gradient_even_from_an_infinite_or_nan_one_like_torch(x, upstream):
+    vs, ts, out, out_t = both(lambda a: a**0 * upstream, x)
+    assert vs[0].grad == ts[0].grad.item() == 0.0
