@@ -49,25 +49,36 @@ def draw_dot(root, format='svg', rankdir='LR', show_grad=True, highlight=0, max_
     nodes, edges = trace(root)
     _check_size(nodes, max_nodes)
 
-    name = {v: f'n{i}' for i, v in enumerate(nodes)}  # traversal order, never id(): stable text
     by_grad = sorted(enumerate(nodes), key=_grad_rank)
     highlighted = {v for _, v in by_grad[:highlight]}
 
     dot = _digraph_class(graphviz)(format=format, graph_attr={'rankdir': rankdir})
-    for v in nodes:
-        fields = [_escape_record(_label_text(v))] if v.label else []
-        fields.append(f'data {v.data:.4f}')
-        if show_grad:
-            fields.append(f'grad {v.grad:.4f}')
-        style = {'style': 'filled', 'fillcolor': 'gold'} if v in highlighted else {}
-        dot.node(name[v], label='{ ' + ' | '.join(fields) + ' }', shape='record', **style)
-        if v._op:
-            # the op gets a node of its own, fed by the children, feeding the result
-            dot.node(name[v] + 'op', label=graphviz.nohtml(v._op.replace('\\', '\\\\')))
-            dot.edge(name[v] + 'op', name[v])
-    for child, v in edges:
-        dot.edge(name[child], name[v] + 'op' if v._op else name[v])
+    boxes = [_record(v, show_grad, v in highlighted) for v in nodes]
+    _add_graph(dot, nodes, edges, boxes, [graphviz.nohtml(v._op.replace('\\', '\\\\')) for v in nodes])
     return dot
+
+
+def _record(v, show_grad, highlighted):
+    """the attributes of v's box in draw_dot: label | data | grad, gold when highlighted"""
+    fields = [_escape_record(_label_text(v))] if v.label else []
+    fields.append(f'data {v.data:.4f}')
+    if show_grad:
+        fields.append(f'grad {v.grad:.4f}')
+    style = {'style': 'filled', 'fillcolor': 'gold'} if highlighted else {}
+    return {'label': '{ ' + ' | '.join(fields) + ' }', 'shape': 'record', **style}
+
+
+def _add_graph(dot, nodes, edges, boxes, op_labels):
+    """the graph draw_dot draws and explore lays out: value i is node n{i} with attributes boxes[i];
+    its op gets a node of its own, n{i}op labelled op_labels[i], fed by the children, feeding the result"""
+    index = {v: i for i, v in enumerate(nodes)}  # traversal order, never id(): stable text
+    for i, v in enumerate(nodes):
+        dot.node(f'n{i}', **boxes[i])
+        if v._op:
+            dot.node(f'n{i}op', label=op_labels[i])
+            dot.edge(f'n{i}op', f'n{i}')
+    for child, v in edges:
+        dot.edge(f'n{index[child]}', f'n{index[v]}op' if v._op else f'n{index[v]}')
 
 
 def _check_root(root, who):
@@ -154,7 +165,7 @@ def explore(root, params=None, nudge=0.01, max_nodes=500):
         'steps': forward + steps,
         'nudge': _nudge(nodes, params, grads, nudge, engine_made, names),
     }
-    data['layout'] = _layout(graphviz, nodes, edges, index, data)
+    data['layout'] = _layout(graphviz, nodes, edges, data)
     return Explorer(_page(data), data['layout']['height'])
 
 
@@ -446,7 +457,7 @@ _LAYOUT_FONT = {'fontname': 'Courier', 'fontsize': '12'}  # the page draws the s
 _MARGIN, _CALLOUT_ROOM = 12, 50  # room above the graph for the local-derivative callouts
 
 
-def _layout(graphviz, nodes, edges, index, data):
+def _layout(graphviz, nodes, edges, data):
     """boxes and edge curves in page coordinates, from Graphviz laying out draw_dot's graph
 
     Each label is as many x's as the widest text the page will put there: Graphviz needs only
@@ -454,13 +465,8 @@ def _layout(graphviz, nodes, edges, index, data):
     """
     widths = _text_widths(data)
     dot = _digraph_class(graphviz)(graph_attr={'rankdir': 'LR'}, node_attr=_LAYOUT_FONT)
-    for i, v in enumerate(nodes):
-        dot.node(f'n{i}', label='x' * widths[i], shape='box')
-        if v._op:
-            dot.node(f'n{i}op', label='x' * len(v._op))
-            dot.edge(f'n{i}op', f'n{i}')
-    for child, v in edges:
-        dot.edge(f'n{index[child]}', f'n{index[v]}op' if v._op else f'n{index[v]}')
+    _add_graph(dot, nodes, edges, [{'label': 'x' * w, 'shape': 'box'} for w in widths],
+               ['x' * len(v._op) for v in nodes])
     drawn = json.loads(dot.pipe(format='json'))
 
     _, _, width, height = (float(x) for x in drawn['bb'].split(','))
