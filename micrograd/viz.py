@@ -424,8 +424,9 @@ def _local_derivative(out, k):
         winners = sum(c.data == out.data for c in prev)
         return ('grad / ties', f'{g} / {winners}') if prev[k].data == out.data else ('0 (not the largest)', '0')
     if op == 'select':  # the chosen value gets it all; the index, a position, gets none
-        chosen = k == int(prev[-1].data) and k < len(prev) - 1
-        return ('grad', g) if chosen else ('0 (not selected)' if k < len(prev) - 1 else '0 (the index)', '0')
+        if k == len(prev) - 1:
+            return '0 (the index)', '0'
+        return ('grad', g) if k == int(prev[-1].data) else ('0 (not selected)', '0')
     if op.startswith('**'):
         n = op[2:]
         return 'n × x^(n − 1) × grad', f'{n} × ({x})^({n} − 1) × {g}'
