@@ -68,10 +68,9 @@ def from_torch(seq):
             if not layers or layers[-1][2] is not None:
                 raise ValueError(f"{where} does not follow a Linear; an MLP applies one activation per layer")
             layers[-1][2] = activations[type(m)]
-        elif isinstance(m, (torch.nn.Linear, *activations)):
-            base = next(c for c in (torch.nn.Linear, *activations) if isinstance(m, c)).__name__
-            raise ValueError(f"{where} subclasses {base} and may compute something else; from_torch reads "
-                             f"exactly Linear, ReLU, Tanh and Sigmoid")
+        elif base := next((c for c in (torch.nn.Linear, *activations) if isinstance(m, c)), None):
+            raise ValueError(f"{where} subclasses {base.__name__} and may compute something else; "
+                             f"from_torch reads exactly Linear, ReLU, Tanh and Sigmoid")
         else:
             raise ValueError(f"{where} has no micrograd equivalent; from_torch reads Linear, ReLU, Tanh, Sigmoid")
     if not layers:
