@@ -18,7 +18,7 @@ import random
 import sys
 import tracemalloc
 
-from microgpt_value import LocalValue, softmax
+from microgpt_value import MicroGPT, encode
 from shared import main, timed
 
 SEED, NAME, CHECK_STEPS = 42, 'ava', 10  # the check averages the last CHECK_STEPS losses
@@ -37,60 +37,7 @@ def check(losses):
     return sum(losses[-CHECK_STEPS:]) / len(losses[-CHECK_STEPS:])
 
 
-# --- the reference: microgpt's design, children and their local gradients in __slots__ -------------
-
-class MicroGPT:
-    """the published model and Adam, on LocalValue"""
-
-    def __init__(self, rng, n_embd=16, n_head=4, block_size=16, vocab_size=27):
-        def matrix(nout, nin):
-            return [[LocalValue(rng.gauss(0, 0.08)) for _ in range(nin)] for _ in range(nout)]
-        self.n_head = n_head
-        self.wte, self.wpe, self.lm_head = matrix(vocab_size, n_embd), matrix(block_size, n_embd), \
-            matrix(vocab_size, n_embd)
-        self.wq, self.wk, self.wv, self.wo = (matrix(n_embd, n_embd) for _ in range(4))
-        self.fc1, self.fc2 = matrix(4 * n_embd, n_embd), matrix(n_embd, 4 * n_embd)
-        self.params = [p for w in (self.wte, self.wpe, self.lm_head, self.wq, self.wk, self.wv, self.wo,
-                                   self.fc1, self.fc2) for row in w for p in row]
-        self.m, self.v = [0.0] * len(self.params), [0.0] * len(self.params)
-
-    def forward(self, token, pos, keys, values):
-        def linear(x, w):
-            return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]
-
-        def rmsnorm(x):
-            scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5  # once per vector, as published
-            return [xi * scale for xi in x]
-
-        x = rmsnorm([t + p for t, p in zip(self.wte[token], self.wpe[pos])])
-        residual, x = x, rmsnorm(x)
-        q, k, v = linear(x, self.wq), linear(x, self.wk), linear(x, self.wv)
-        keys.append(k)
-        values.append(v)
-        d, heads = len(q) // self.n_head, []
-        for h in range(0, len(q), d):
-            scores = [sum(q[h + j] * kt[h + j] for j in range(d)) / d**0.5 for kt in keys]
-            weights = softmax(scores)
-            heads.extend(sum(weights[t] * vt[h + j] for t, vt in enumerate(values)) for j in range(d))
-        x = [a + b for a, b in zip(linear(heads, self.wo), residual)]
-        hidden = [h.relu() for h in linear(rmsnorm(x), self.fc1)]
-        x = [a + b for a, b in zip(linear(hidden, self.fc2), x)]
-        return linear(x, self.lm_head)
-
-    def loss(self, tokens):
-        keys, values, n = [], [], len(tokens) - 1
-        terms = [-softmax(self.forward(tokens[p], p, keys, values))[tokens[p + 1]].log() for p in range(n)]
-        return (1 / n) * sum(terms)
-
-    def adam(self, k, steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
-        lr_t = lr * (1 - k / steps)
-        for i, p in enumerate(self.params):
-            self.m[i] = beta1 * self.m[i] + (1 - beta1) * p.grad
-            self.v[i] = beta2 * self.v[i] + (1 - beta2) * p.grad**2
-            m_hat, v_hat = self.m[i] / (1 - beta1**(k + 1)), self.v[i] / (1 - beta2**(k + 1))
-            p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-            p.grad = 0
-
+# --- the trainers: step(k, tokens) -> the loss, after the update ----------------------------------
 
 def microgpt_trainer(steps):
     names, rng = names_and_rng()
@@ -103,8 +50,6 @@ def microgpt_trainer(steps):
         return loss.data
     return step
 
-
-# --- ours, eager and compiled; torch batched ---------------------------------------------------------
 
 def ours_trainer(steps, compiled=False):
     from micrograd.gpt import GPT, adam, compiled_train_step, train_step
@@ -139,10 +84,6 @@ def torch_trainer(steps):
 
 TRAINERS = {'': ours_trainer, '_compiled': lambda steps: ours_trainer(steps, compiled=True),
             '_microgpt': microgpt_trainer, '_batched': torch_trainer}
-
-
-def encode(name):
-    return [26] + [ord(ch) - ord('a') for ch in name] + [26]
 
 
 def train(trainer, steps):

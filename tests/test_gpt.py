@@ -15,8 +15,8 @@ from micrograd.nn import Module
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-# The published algorithm, written out plainly on a Value of microgpt's design and its softmax
-# (benchmarks/microgpt_value.py, which the GPT benchmark times too): the reference the model must reproduce.
+# The published algorithm on a Value of microgpt's design (benchmarks/microgpt_value.py, which the
+# GPT benchmark times too): the reference the model must reproduce.
 def _load_reference():
     path = os.path.join(REPO, 'benchmarks', 'microgpt_value.py')
     spec = importlib.util.spec_from_file_location('microgpt_value', path)
@@ -26,95 +26,19 @@ def _load_reference():
 
 
 reference = _load_reference()
-LocalValue = reference.LocalValue
 
 
 def reference_training(names, steps, rng):
-    """microgpt's model and training loop, step by step as published; returns the losses"""
-    n_layer, n_embd, block_size, n_head = 1, 16, 16, 4
-    head_dim = n_embd // n_head
-    uchars = sorted(set(''.join(names)))
-    bos, vocab_size = len(uchars), len(uchars) + 1
-
-    def matrix(nout, nin, std=0.08):
-        return [[LocalValue(rng.gauss(0, std)) for _ in range(nin)] for _ in range(nout)]
-
-    sd = {'wte': matrix(vocab_size, n_embd), 'wpe': matrix(block_size, n_embd),
-          'lm_head': matrix(vocab_size, n_embd)}
-    for i in range(n_layer):
-        for key, shape in [('attn_wq', (n_embd, n_embd)), ('attn_wk', (n_embd, n_embd)),
-                           ('attn_wv', (n_embd, n_embd)), ('attn_wo', (n_embd, n_embd)),
-                           ('mlp_fc1', (4 * n_embd, n_embd)), ('mlp_fc2', (n_embd, 4 * n_embd))]:
-            sd[f'layer{i}.{key}'] = matrix(*shape)
-    params = [p for mat in sd.values() for row in mat for p in row]
-
-    def linear(x, w):
-        return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
-
-    def rmsnorm_(x):
-        ms = sum(xi * xi for xi in x) / len(x)
-        scale = (ms + 1e-5) ** -0.5
-        return [xi * scale for xi in x]
-
-    def gpt(token_id, pos_id, keys, values):
-        x = [t + p for t, p in zip(sd['wte'][token_id], sd['wpe'][pos_id])]
-        x = rmsnorm_(x)
-        for li in range(n_layer):
-            x_residual = x
-            x = rmsnorm_(x)
-            q, k, v = (linear(x, sd[f'layer{li}.attn_w{c}']) for c in 'qkv')
-            keys[li].append(k)
-            values[li].append(v)
-            x_attn = []
-            for h in range(n_head):
-                hs = h * head_dim
-                q_h = q[hs:hs + head_dim]
-                k_h = [ki[hs:hs + head_dim] for ki in keys[li]]
-                v_h = [vi[hs:hs + head_dim] for vi in values[li]]
-                logits = [sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5
-                          for t in range(len(k_h))]
-                weights = reference.softmax(logits)
-                x_attn.extend(sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim))
-            x = [a + b for a, b in zip(linear(x_attn, sd[f'layer{li}.attn_wo']), x_residual)]
-            x_residual = x
-            x = [xi.relu() for xi in linear(rmsnorm_(x), sd[f'layer{li}.mlp_fc1'])]
-            x = [a + b for a, b in zip(linear(x, sd[f'layer{li}.mlp_fc2']), x_residual)]
-        return linear(x, sd['lm_head'])
-
-    lr, beta1, beta2, eps = 0.01, 0.85, 0.99, 1e-8
-    m, v = [0.0] * len(params), [0.0] * len(params)
+    """microgpt's model and training loop, one name per step as published; returns the losses, the
+    parameters and a sampler drawing from rng"""
+    model = reference.MicroGPT(rng)
     losses = []
     for step in range(steps):
-        tokens = [bos] + [uchars.index(ch) for ch in names[step % len(names)]] + [bos]
-        n = min(block_size, len(tokens) - 1)
-        keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-        terms = []
-        for pos in range(n):
-            probs = reference.softmax(gpt(tokens[pos], pos, keys, values))
-            terms.append(-probs[tokens[pos + 1]].log())
-        loss = (1 / n) * sum(terms)
+        loss = model.loss(reference.encode(names[step % len(names)]))
         loss.backward()
-        lr_t = lr * (1 - step / steps)
-        for i, p in enumerate(params):
-            m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-            v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
-            m_hat = m[i] / (1 - beta1**(step + 1))
-            v_hat = v[i] / (1 - beta2**(step + 1))
-            p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-            p.grad = 0
+        model.adam(step, steps)
         losses.append(loss.data)
-
-    def sample(temperature=0.5):
-        keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-        token_id, name = bos, []
-        for pos in range(block_size):
-            probs = reference.softmax([logit / temperature for logit in gpt(token_id, pos, keys, values)])
-            token_id = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]
-            if token_id == bos:
-                break
-            name.append(uchars[token_id])
-        return ''.join(name)
-    return losses, params, sample
+    return losses, model.params, lambda temperature=0.5: model.sample(rng, temperature)
 
 
 def shuffled_names(seed=42):
