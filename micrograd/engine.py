@@ -82,7 +82,8 @@ class Value:
     @staticmethod
     def _relu_backward(out):  # out = a.relu()
         a, = out._prev
-        a.grad += (out.data > 0) * out.grad  # relu'(0) = 0, as in torch
+        # exactly 0 where x <= 0, as torch: (x > 0) * out.grad made an inf out.grad nan; a nan x passes it
+        a.grad += 0.0 if out.data <= 0 else out.grad  # relu'(0) = 0, as in torch
 
     def abs(self):
         out = Value(abs(self.data), (self,), 'abs')

@@ -822,3 +822,10 @@ def test_select_names_its_index_when_the_index_is_not_a_number():
 def test_power_zero_passes_no_gradient_even_from_an_infinite_or_nan_one_like_torch(x, upstream):
     vs, ts, out, out_t = both(lambda a: a**0 * upstream, x)
     assert vs[0].grad == ts[0].grad.item() == 0.0
+
+
+@pytest.mark.parametrize("upstream", [3.0, -math.inf, math.inf, math.nan])
+@pytest.mark.parametrize("x", [-1.0, -0.0, 0.0, 2.0, math.nan])
+def test_relu_gradient_matches_torch_when_inf_or_nan_flows_in_or_the_input_is_nan(x, upstream):
+    vs, ts, out, out_t = both(lambda a: a.relu() * upstream, x)
+    assert vs[0].grad == pytest.approx(ts[0].grad.item(), nan_ok=True)
