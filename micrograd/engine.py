@@ -200,13 +200,10 @@ def amax(values):
 
 
 def _amax_backward(out):  # out = amax(values)
-    if math.isnan(out.data):  # no value wins, and torch gives each of them nan
-        winners, share = out._prev, math.nan
-    else:
-        winners = [v for v in out._prev if v.data == out.data]
-        share = out.grad / len(winners)  # d max / d winner = 1, split evenly among ties
-    for v in winners:
-        v.grad += share
+    # torch's rule, loser by loser too: 0 * out.grad is nan when an inf or nan flows in
+    ties = sum(v.data == out.data for v in out._prev)  # 0 when the max is nan: then all get nan
+    for v in out._prev:
+        v.grad += out.grad / ties * (v.data == out.data) if ties else math.nan  # d max / d winner = 1
 
 
 def dot(ws, xs):

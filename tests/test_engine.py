@@ -829,3 +829,11 @@ def test_power_zero_passes_no_gradient_even_from_an_infinite_or_nan_one_like_tor
 def test_relu_gradient_matches_torch_when_inf_or_nan_flows_in_or_the_input_is_nan(x, upstream):
     vs, ts, out, out_t = both(lambda a: a.relu() * upstream, x)
     assert vs[0].grad == pytest.approx(ts[0].grad.item(), nan_ok=True)
+
+
+@pytest.mark.parametrize("upstream", [3.0, -math.inf, math.inf, math.nan])
+@pytest.mark.parametrize("xs", [[1.0, 2.0], [2.0, 2.0, -1.0], [0.0, -0.0], [math.nan, 1.0]])
+def test_amax_gradient_matches_torch_for_winners_and_losers_when_inf_or_nan_flows_in(xs, upstream):
+    vs, ts, out, out_t = both(lambda *a: amax_of(*a) * upstream, *xs)
+    for v, t in zip(vs, ts, strict=True):
+        assert v.grad == pytest.approx(t.grad.item(), nan_ok=True)
