@@ -281,7 +281,7 @@ def test_lecture_nudge_raises_the_output_by_python_arithmetic():
     assert data['nudge']['data'][names.index('x1')][1] == repr(2.0)
 
 
-def test_roles_parameters_inputs_intermediates():
+def test_labelled_or_given_leaves_are_parameters_other_leaves_inputs_the_rest_intermediate():
     v = lecture_neuron()
     by_default = {e['name']: e['role'] for e in embedded(explore(v['o']))['nodes']}
     given_params = {e['name']: e['role'] for e in embedded(explore(v['o'], params=[v['w1'], v['w2'], v['b']]))['nodes']}
@@ -293,7 +293,7 @@ def test_roles_parameters_inputs_intermediates():
     assert [e['role'] for e in embedded(explore(v['w1'] * c))['nodes']] == ['parameter', 'input', 'intermediate']
 
 
-def test_neuron_parameters_as_params():
+def test_a_neurons_parameters_as_params_make_three_parameters_and_two_inputs():
     n = Neuron(2, act='tanh', rng=0)
     y = n([Value(1.0), Value(-2.0)])
     roles = [e['role'] for e in embedded(explore(y, params=n.parameters()))['nodes']]
@@ -334,7 +334,7 @@ def test_a_custom_op_reusing_an_engine_name_is_not_explained_by_its_formula():
     assert not data['nudge']['available']
 
 
-def test_nan_and_inf_show_as_such():
+def test_nan_and_inf_data_and_grads_show_as_python_writes_them():
     a = Value(math.inf, label='a')
     y = (a * 0.0).tanh()  # inf * 0 is nan, and nan flows on
     data = embedded(explore(y))
@@ -343,7 +343,7 @@ def test_nan_and_inf_show_as_such():
     assert data['nodes'][2]['data_full'] == 'nan'
 
 
-def test_a_leaf_alone():
+def test_a_leaf_alone_gets_grad_1_in_one_backward_step_and_keeps_its_own_grad():
     x = Value(3.0, label='x')
     x.grad = 7.0
     explorer = explore(x)
