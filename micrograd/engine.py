@@ -200,10 +200,10 @@ def amax(values):
 
 
 def _amax_backward(out):  # out = amax(values)
-    # torch's rule, loser by loser too: 0 * out.grad is nan when an inf or nan flows in
+    # torch's rule for every value, losers too: their 0 * out.grad is nan when an inf or nan flows in
     ties = sum(v.data == out.data for v in out._prev)  # 0 when the max is nan: then all get nan
     for v in out._prev:
-        v.grad += out.grad / ties * (v.data == out.data) if ties else math.nan  # d max / d winner = 1
+        v.grad += out.grad / ties * (v.data == out.data) if ties else math.nan  # d max/d x = 1/ties if x won
 
 
 def dot(ws, xs):
