@@ -241,10 +241,10 @@ def _parameters(nodes, index, params):
     for k, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"params[{k}] must be a Value, got {type(p).__name__}")
-        if p in index and p._prev:
-            raise ValueError(f"params[{k}] ({p.label or p._op}) is computed from other values; "
-                             f"parameters are leaves")
-        if p in index:
+        if p in index:  # a value root does not depend on is ignored, computed or not
+            if p._prev:
+                raise ValueError(f"params[{k}] ({p.label or p._op}) is computed from other values; "
+                                 f"parameters are leaves")
             chosen.add(p)
     return chosen
 
