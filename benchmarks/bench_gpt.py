@@ -37,10 +37,9 @@ def check(losses):
     return sum(losses[-CHECK_STEPS:]) / len(losses[-CHECK_STEPS:])
 
 
-# --- the trainers: step(k, tokens) -> the loss, after the update ----------------------------------
+# --- trainer(steps, rng) -> step(k, tokens): trains on one name, returns its loss before the update ---
 
-def microgpt_trainer(steps):
-    names, rng = names_and_rng()
+def microgpt_trainer(steps, rng):
     model = MicroGPT(rng)
 
     def step(k, tokens):
@@ -51,23 +50,21 @@ def microgpt_trainer(steps):
     return step
 
 
-def ours_trainer(steps, compiled=False):
+def ours_trainer(steps, rng, compiled=False):
     from micrograd.gpt import GPT, adam, compiled_train_step, train_step
 
-    names, rng = names_and_rng()
     model = GPT(rng=rng)
     optimizer = adam(model, steps)
     one_step = compiled_train_step(model) if compiled else train_step
     return lambda k, tokens: one_step(model, optimizer, tokens)
 
 
-def torch_trainer(steps):
+def torch_trainer(steps, rng):
     import torch
 
     from micrograd.gpt import GPT
 
     torch.set_num_threads(1)
-    names, rng = names_and_rng()
     twin = GPT(rng=rng).to_torch()  # the same weights, float64, one batched forward per name
     optimizer = torch.optim.Adam(twin.parameters(), lr=0.01, betas=(0.85, 0.99), eps=1e-8)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 1 - k / steps)
@@ -82,13 +79,13 @@ def torch_trainer(steps):
     return step
 
 
-TRAINERS = {'': ours_trainer, '_compiled': lambda steps: ours_trainer(steps, compiled=True),
+TRAINERS = {'': ours_trainer, '_compiled': lambda steps, rng: ours_trainer(steps, rng, compiled=True),
             '_microgpt': microgpt_trainer, '_batched': torch_trainer}
 
 
 def train(trainer, steps):
-    names, _ = names_and_rng()
-    step = trainer(steps)  # model, optimizer and (compiled) recordings: inside the time
+    names, rng = names_and_rng()  # the names, then the weights from the same generator
+    step = trainer(steps, rng)  # model, optimizer and (compiled) recordings: inside the time
     return check([step(k, encode(names[k % len(names)])) for k in range(steps)])
 
 
@@ -105,14 +102,15 @@ def run(workload, size, repeats):
     trainer = TRAINERS[impl]
     # imports are not part of the timing, for any implementation
     if impl == '_batched':
-        torch_trainer(1)  # torch's first optimizer and autograd call load more of torch (about 1 s)
+        # torch's first optimizer and autograd call load more of torch (about 1 s)
+        torch_trainer(1, random.Random(SEED))
     import micrograd.gpt  # noqa: F401  (every implementation reads the names with its load_names)
     if impl != '_microgpt':
         import micrograd.compile  # noqa: F401  (numpy, for the compiled path)
     if kind == 'train':
         return timed(lambda: train(trainer, size), repeats)
     if kind == 'step':
-        step, k = trainer(1000), iter(range(10**9))
+        step, k = trainer(1000, names_and_rng()[1]), iter(range(10**9))
         step(next(k), encode(NAME))  # a compiled step records on its first call: not part of the time
         return timed(lambda: step(next(k), encode(NAME)), repeats)
     if kind == 'record':
@@ -129,7 +127,7 @@ def run(workload, size, repeats):
         optimizer = adam(model, 10**9)
         return timed(lambda: optimizer.step() or model.parameters()[0].data, repeats)
     if kind == 'mem':
-        step = trainer(1000)
+        step = trainer(1000, names_and_rng()[1])
         step(0, encode(NAME))
         tracemalloc.start()
         loss = step(1, encode(NAME))

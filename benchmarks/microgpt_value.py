@@ -1,4 +1,4 @@
-"""microgpt as published: its Value (children and their local gradients in __slots__), softmax, model and Adam.
+"""microgpt as published: its Value (children and local gradients in __slots__), softmax, model, Adam.
 
 The reference of the GPT rows (bench_gpt.py times it) and of tests/test_gpt.py (the published
 algorithm the model must reproduce): one copy, standard library only, so both load it as a file.
