@@ -411,17 +411,18 @@ def _backward_levels(graph, used, plan):
     child = np.r_[used, graph.child]
     order = np.lexsort((np.r_[np.zeros(k, np.int64), graph.rank], -np.r_[np.full(k, n), graph.parent],
                         child, level[child]))
-    # local derivatives come from one buffer: the values, each op's extra (relu's mask, abs's sign),
+    # local derivatives come from one buffer: the values, each op's extra (abs's sign),
     # the used parameters' grads. A product's is the other factor, a sum's (and the specials') 1.0
     kind = graph.kind[graph.parent]
-    local = np.select([(kind == MUL) | (kind == DOT), (kind == RELU) | (kind == ABS)],
+    local = np.select([(kind == MUL) | (kind == DOT), kind == ABS],
                       [graph.slot[graph.partner], n_values + graph.slot[graph.parent]], plan.one)
     # one row per field, one column per term: the parameters' own terms first, then the links'
     params_terms = np.zeros((5, k), np.int64)
     params_terms[0] = 2 * n_values + np.arange(k)   # a parameter's .grad, times
     params_terms[1] = n_values                       # the grads' last slot, which holds 1.0
     other = np.where(kind == MAX, graph.slot[graph.child], graph.side)
-    links_terms = np.stack([local, graph.slot[source], np.where(kind >= MAX, kind, 0),
+    special = (kind >= MAX) | (kind == RELU)   # terms made by the op's own rule, not a product
+    links_terms = np.stack([local, graph.slot[source], np.where(special, kind, 0),
                             graph.slot[graph.parent], other])
     local, grads, special, parents, other = np.hstack([params_terms, links_terms])[:, order]
     child = child[order]
@@ -429,7 +430,7 @@ def _backward_levels(graph, used, plan):
     levels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
-        specials = {name: at for name in (MAX, SELECT, ENGINE)
+        specials = {name: at for name in (RELU, MAX, SELECT, ENGINE)
                     for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)}
         levels.append(_Level(locals=local[lo:hi], grads=grads[lo:hi], parents=parents[lo:hi],
                              other=other[lo:hi], segment=np.cumsum(new) - 1,
@@ -491,7 +492,6 @@ class _Replay:
                 values[out] = operands[0] * operands[1]
             elif group.kind == RELU:
                 values[out] = np.where(operands[0] < 0, 0.0, operands[0])
-                extra[out] = values[out] > 0   # relu'(0) = 0, as in torch
             elif group.kind == ABS:
                 values[out] = np.abs(operands[0])
                 extra[out] = (operands[0] > 0) * 1.0 - (operands[0] < 0)   # abs'(0) = 0
@@ -523,11 +523,13 @@ class _Replay:
             p.grad = grad
 
     def _special_terms(self, kind, grad, parents, other, made):
-        """the terms of amax, select and the engine's ops, each by its op's own rule"""
-        if kind == MAX:   # tied winners share out.grad; a nan max gives every value nan
-            best = self.values[parents]
-            won = np.where(self.values[other] == best, grad / self.extra[parents], -0.0)
-            return np.where(np.isnan(best), np.nan, won)
+        """the terms of relu, amax, select and the engine's ops, each by its op's own rule"""
+        if kind == RELU:   # exactly 0 where out <= 0, so an inf grad gives 0, not nan; a nan passes
+            return np.where(self.values[parents] <= 0, 0.0, grad)
+        if kind == MAX:   # out.grad / ties * (x == max), losers too; a nan max (no ties) gives all nan
+            best, ties = self.values[parents], self.extra[parents]
+            share = grad / np.maximum(ties, 1) * (self.values[other] == best)
+            return np.where(ties == 0, np.nan, share)
         if kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
             return np.where(self.extra[parents] == other, grad, -0.0)
         return list(map(_engine_term, map(made.__getitem__, parents.tolist()), grad.tolist()))

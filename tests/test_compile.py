@@ -525,6 +525,23 @@ def test_amax_of_a_nan_replays_as_eager():
         assert repr(got) == repr(eager(fn, [w], (x,)))   # repr: nan == nan is False
 
 
+@pytest.mark.parametrize("make, x", [
+    # sqrt at 0 sends an inf gradient into a dead relu: torch and eager give 0 there, not 0 * inf
+    (lambda w, x: (w[0] * x[0]).relu() ** 0.5 + w[1] * x[1], [1.0, 1.0]),
+    # a nan input to relu passes its gradient, as torch's threshold_backward
+    (lambda w, x: (w[0] * x[0]).relu() * w[1], [float('nan'), 1.0]),
+    # an inf gradient into amax: the loser gets 0 * inf = nan, as torch.amax
+    (lambda w, x: (amax([w[0] * x[0], w[1] * x[1]]) - 2.0) ** 0.5, [1.0, 1.0]),
+], ids=["relu_dead_inf", "relu_nan", "amax_loser_inf"])
+def test_inf_and_nan_gradients_through_relu_and_amax_replay_as_eager(make, x):
+    w = [Value(-1.0), Value(2.0)]
+    step = compile(lambda xs: make(w, xs), w, (x,))
+    zero(w)
+    got = replay(step, w, (x,))
+    zero(w)
+    assert repr(got) == repr(eager(lambda xs: make(w, xs), w, (x,)))   # repr: nan == nan is False
+
+
 def test_select_index_out_of_range_raises_selects_error():
     w = Value(1.0)
     step = compile(lambda x, i: select([w * x, w], i), [w], (2.0, 0))
