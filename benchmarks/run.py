@@ -1,6 +1,6 @@
 """Time and measure this micrograd against the original 0.1.0 and PyTorch, side by side, in one run.
 
-    python benchmarks/run.py            # the full table, about 10 minutes on 2 cores
+    python benchmarks/run.py            # the full table, about 15 minutes on 2 cores
     python benchmarks/run.py --quick    # a smoke run with small sizes, a few seconds
 
 Every row runs in a fresh process with the interpreter's default settings (garbage collector on):
