@@ -184,14 +184,20 @@ def programs(draw):
     return xs, steps
 
 
-def run_program(leaves, steps):
+def apply_steps(leaves, steps, binary, unary):
+    """the program's new nodes: each step applies one op of the tables to earlier nodes"""
     nodes = list(leaves)
     for is_binary, op, i, j in steps:
         if is_binary:
-            nodes.append(_BINARY_SAFE[op % len(_BINARY_SAFE)](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+            nodes.append(binary[op % len(binary)](nodes[i % len(nodes)], nodes[j % len(nodes)]))
         else:
-            nodes.append(_UNARY_SAFE[op % len(_UNARY_SAFE)](nodes[i % len(nodes)]))
-    return sum(nodes[len(leaves):], nodes[-1] * 0.0)  # every intermediate reaches the output
+            nodes.append(unary[op % len(unary)](nodes[i % len(nodes)]))
+    return nodes[len(leaves):]
+
+
+def run_program(leaves, steps):
+    nodes = apply_steps(leaves, steps, _BINARY_SAFE, _UNARY_SAFE)
+    return sum(nodes, nodes[-1] * 0.0)  # every intermediate reaches the output
 
 
 @given(programs())
@@ -634,13 +640,7 @@ _BINARY_ALL = _BINARY_SAFE + [amax_of, select_by_first]
 
 def build(leaves, steps):
     """the program's nodes, over every op: the same steps give the same graph on Values and on tensors"""
-    nodes = list(leaves)
-    for is_binary, op, i, j in steps:
-        if is_binary:
-            nodes.append(_BINARY_ALL[op % len(_BINARY_ALL)](nodes[i % len(nodes)], nodes[j % len(nodes)]))
-        else:
-            nodes.append(_UNARY_ALL[op % len(_UNARY_ALL)](nodes[i % len(nodes)]))
-    return nodes[len(leaves):]
+    return apply_steps(leaves, steps, _BINARY_ALL, _UNARY_ALL)
 
 
 @given(programs(), st.integers(0, 99))
