@@ -1,5 +1,8 @@
-"""Shared test settings: one fixed hypothesis profile, and a clear word when torch is missing."""
+"""Shared test settings: one fixed hypothesis profile, a clear word when torch is missing, and in CI
+(MICROGRAD_NO_SKIPS=1, set by .ci/run) a failed run if any test skipped: CI installs dot and chromium,
+so a skip there would hide a test that never ran."""
 import importlib.util
+import os
 
 from hypothesis import HealthCheck, settings
 
@@ -23,3 +26,14 @@ def pytest_report_header(config):
 def pytest_terminal_summary(terminalreporter):
     if _torch_missing():
         terminalreporter.write_line(TORCH_HINT, red=True)
+
+
+def pytest_sessionfinish(session):
+    if os.environ.get("MICROGRAD_NO_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"MICROGRAD_NO_SKIPS=1: {len(skipped)} test(s) skipped where everything is "
+                            "installed; each must run (see the skip reasons above)", red=True)
+        session.exitstatus = 1

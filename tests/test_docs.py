@@ -36,6 +36,11 @@ PYTHON_BLOCKS = _blocks("python")
 README_BASH = [code for name, _, code in _blocks("bash") if name == "README.md"]
 
 
+def _needs_dot(block):
+    """an example that renders a graph (.render) or lays one out for the explorer runs Graphviz's dot"""
+    return "render(" in block or "explore(" in block
+
+
 def _is_subsequence(expected, printed):
     lines = iter(printed)
     return all(any(line == want for line in lines) for want in expected)
@@ -69,8 +74,9 @@ def test_every_page_is_checked():
 @pytest.mark.parametrize("page, index, block", PYTHON_BLOCKS,
                          ids=[f"{name}:{i}" for name, i, _ in PYTHON_BLOCKS])
 def test_example_prints_what_it_says(page, index, block, tmp_path, monkeypatch):
-    if "render(" in block and shutil.which("dot") is None:
-        pytest.skip("the dot program is missing (apt-get install graphviz): this example renders a graph")
+    if _needs_dot(block) and shutil.which("dot") is None:
+        pytest.skip("the dot program is missing (Graphviz: apt-get install graphviz, brew install graphviz, "
+                    "or graphviz.org on Windows): this example lays out or renders a graph")
     monkeypatch.chdir(tmp_path)  # examples that save files write them here
     monkeypatch.syspath_prepend(str(ROOT))
     expected = [line.strip() for line in re.findall(r"# prints (.*)", block)]
@@ -81,6 +87,12 @@ def test_example_prints_what_it_says(page, index, block, tmp_path, monkeypatch):
     assert _is_subsequence(expected, printed), (
         f"{page} block {index} promises these lines, in this order:\n  " + "\n  ".join(expected)
         + "\nbut printed:\n  " + "\n  ".join(printed))
+
+
+def test_examples_that_run_dot_are_recognised():
+    # the skip above is the only one in this file: it must catch every example that runs dot
+    assert _needs_dot("dot.render('gout')") and _needs_dot("page = explore(o)")
+    assert not _needs_dot("dot = draw_dot(y)\nprint(dot.source[:7])")  # DOT text alone needs no program
 
 
 def test_prints_check_is_a_subsequence_in_order():
