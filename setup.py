@@ -1,4 +1,4 @@
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="micrograd",
@@ -7,7 +7,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="MIT",
-    packages=["micrograd"],
+    packages=find_packages(include=["micrograd", "micrograd.*"]),
     # the GPT demo's names, and the explorer's page template
     package_data={"micrograd": ["data/names.txt", "data/names.LICENSE", "explorer.html"]},
     python_requires=">=3.9",
@@ -16,6 +16,9 @@ setup(
         "viz": ["graphviz"],
         "demo": ["scikit-learn", "matplotlib"],
         "fast": ["numpy"],
+        # what drawing, the explorer, the demo, compile and the notebooks use (not torch: see "test");
+        # drawing and the explorer also need Graphviz's dot program, which pip cannot install
+        "all": ["graphviz", "scikit-learn", "matplotlib", "numpy", "notebook"],
         "torch": ["torch>=2.0"],  # interop; install the pinned CPU build first, as for "test"
         # install the pinned CPU build first (pip install torch==2.13.0): an unpinned
         # torch with none installed pulls a CUDA build of several GB

@@ -13,7 +13,7 @@ def test_wheel_has_every_module_and_no_runtime_dependency(tmp_path):
     (wheel,) = tmp_path.glob("micrograd-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     package = ROOT / "micrograd"
-    shipped = {p.relative_to(ROOT).as_posix() for p in package.glob("*.py")}
+    shipped = {p.relative_to(ROOT).as_posix() for p in package.rglob("*.py")}  # subpackages too
     # package data: the GPT demo's names with their license, the explorer's page template
     shipped |= {p.relative_to(ROOT).as_posix() for p in [*package.glob("data/*"), *package.glob("*.html")]}
     assert {n for n in names if n.startswith("micrograd/")} == shipped
@@ -24,4 +24,4 @@ def test_wheel_has_every_module_and_no_runtime_dependency(tmp_path):
                 if line.startswith("Requires-Dist:")]
     assert requires and all("extra ==" in line for line in requires)  # nothing without an extra
     extras = {line.split("extra ==")[1].strip(" '\"") for line in requires}
-    assert {"viz", "demo", "fast", "torch", "test"} <= extras
+    assert {"viz", "demo", "fast", "torch", "test", "all"} <= extras
