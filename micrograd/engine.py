@@ -1,8 +1,10 @@
 """Value: a scalar that remembers how it was made, and backpropagates through it."""
 import functools
 import math
+import numbers
+import operator
 
-from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, sigmoid
+from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, quotient, reciprocal, sigmoid
 
 
 class Value:
@@ -30,7 +32,7 @@ class Value:
     @_backward.setter
     def _backward(self, closure):
         # an op written the lecture's way assigns its own closure: it runs in backward() like any other
-        self._grad_fn = lambda out: closure()
+        self._grad_fn = _Closure(closure, self._op)
 
     @staticmethod
     def _leaf_backward(out):
@@ -66,14 +68,6 @@ class Value:
         out._grad_fn = _pow_backward(n)
         return out
 
-    def __rpow__(self, other):  # other ** self, computed as a power, so 2 ** Value(3.0) is 8.0
-        base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
-        if not base > 0:
-            raise ValueError(f"number ** Value needs a positive base, got {base}")
-        out = Value(power(float(base), self.data), (self,), f'{base}**')
-        out._grad_fn = _rpow_backward(float(base))
-        return out
-
     def relu(self):
         out = Value(0.0 if self.data < 0 else self.data, (self,), 'ReLU')
         out._grad_fn = Value._relu_backward
@@ -106,7 +100,10 @@ class Value:
     @staticmethod
     def _tanh_backward(out):  # out = a.tanh()
         a, = out._prev
-        a.grad += (1 - out.data**2) * out.grad
+        # 1 - tanh² cancels where tanh saturates (a last-bit error of out.data becomes 1e-6 at x = 11.85):
+        # there the exact sech²(x) = 4e/(1 + e)², e = exp(-2|x|); torch's form where it loses no digits
+        y = out.data
+        a.grad += ((1 - y**2) if y**2 <= 0.5 else _sech_squared(a.data)) * out.grad
 
     def exp(self):
         try:
@@ -141,7 +138,9 @@ class Value:
     @staticmethod
     def _sigmoid_backward(out):  # out = a.sigmoid()
         a, = out._prev
-        a.grad += out.data * (1 - out.data) * out.grad  # s' = s (1 - s)
+        # s' = s (1 - s), torch's form, where s <= 0.5; above, 1 - s cancels: e / (1 + e)², e = exp(-x)
+        s = out.data
+        a.grad += (s * (1 - s) if s <= 0.5 else _sigmoid_slope(a.data)) * out.grad
 
     def softplus(self):
         # log(1 + e^x) as max(x, 0) + log1p(e^-|x|): exp never sees a positive number, so no overflow
@@ -165,8 +164,11 @@ class Value:
         for v in reversed(order):
             v._grad_fn(v)  # what v._backward() does, without making a closure per node
 
-    __radd__ = __add__  # other + self
-    __rmul__ = __mul__  # other * self
+    def __radd__(self, other):  # other + self
+        return _elementwise(operator.add, other, self) if _is_array(other) else self + other
+
+    def __rmul__(self, other):  # other * self
+        return _elementwise(operator.mul, other, self) if _is_array(other) else self * other
 
     def __neg__(self):  # -self
         return self * -1
@@ -176,15 +178,56 @@ class Value:
         return self + (-other if isinstance(other, Value) else -as_float(other))
 
     def __rsub__(self, other):  # other - self
-        return -self + other
+        return _elementwise(operator.sub, other, self) if _is_array(other) else -self + other
 
-    def __truediv__(self, other):  # self / other, as the original: self * other**-1
-        # a number's reciprocal in Python floats: numpy.int64(4) ** -1 raises, a float32 one rounds to
-        # float32, and a zero must raise ZeroDivisionError rather than warn and give inf
-        return self * (other**-1 if isinstance(other, Value) else power(as_float(other), -1))
+    def __truediv__(self, other):  # self / other, drawn as the original's self * other**-1
+        # the * node holds the quotient itself and passes out.grad / other to self: through other**-1
+        # both overflow for a tiny other (1e-310), and both lose a last bit to the second rounding
+        other = other if isinstance(other, Value) else Value(other)
+        inverse = Value(reciprocal(other.data), (other,), '**-1')  # 1/other: inf if other is subnormal
+        inverse._grad_fn = _pow_backward(-1)
+        out = Value(quotient(self.data, other.data), (self, inverse), '*')
+        out._grad_fn = Value._div_backward
+        return out
+
+    @staticmethod
+    def _div_backward(out):  # out = a / b, drawn as a * b**-1
+        a, inverse = out._prev
+        b, = inverse._prev
+        a.grad += out.grad / b.data  # d/da a/b = 1/b, as torch computes it
+        inverse.grad += a.data * out.grad  # d/d(b**-1) a * b**-1 = a; its backward gives b -a/b² * grad
 
     def __rtruediv__(self, other):  # other / self
-        return self**-1 * other
+        return _elementwise(operator.truediv, other, self) if _is_array(other) else Value(other) / self
+
+    def __rpow__(self, other):  # other ** self, computed as a power, so 2 ** Value(3.0) is 8.0
+        if _is_array(other):
+            return _elementwise(operator.pow, other, self)
+        base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
+        if not base > 0:
+            raise ValueError(f"number ** Value needs a positive base, got {base}")
+        out = Value(power(float(base), self.data), (self,), f'{base}**')
+        out._grad_fn = _rpow_backward(float(base))
+        return out
+
+    def _refuse_comparison(self, other, symbol):
+        # == stays identity (the original's): Values are kept in sets and dicts, as topological_order does
+        right = 'w.data' if isinstance(other, Value) else repr(other)
+        raise TypeError(f"a Value can't be compared with {symbol}: compare the numbers, v.data {symbol} {right}. "
+                        "A comparison is not an op: it has no gradient, and compile() would freeze a branch "
+                        "on it at recording (docs/compile.md)")
+
+    def __lt__(self, other):
+        self._refuse_comparison(other, '<')
+
+    def __le__(self, other):
+        self._refuse_comparison(other, '<=')
+
+    def __gt__(self, other):
+        self._refuse_comparison(other, '>')
+
+    def __ge__(self, other):
+        self._refuse_comparison(other, '>=')
 
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
@@ -263,10 +306,23 @@ def topological_order(root):
 @functools.lru_cache(maxsize=256)
 def _pow_backward(n):
     """the backward function of x ** n, one per exponent, shared by all its nodes"""
-    def backward(out):  # out = a ** n
+    special = {0: _flat_backward, -1: _reciprocal_backward, 0.5: _sqrt_backward}
+    return special.get(n) or _PowBackward(n)
+
+
+class _PowBackward:
+    """x ** n's backward for one n: a module-level class, so a graph pickles (by n) and deep-copies"""
+    __slots__ = ('n',)
+
+    def __init__(self, n):
+        self.n = n
+
+    def __call__(self, out):  # out = a ** n
         a, = out._prev
-        a.grad += n * ieee_pow(a.data, n - 1) * out.grad  # d/dx x^n = n x^(n-1)
-    return backward if n != 0 else _flat_backward
+        a.grad += self.n * ieee_pow(a.data, self.n - 1) * out.grad  # d/dx x^n = n x^(n-1)
+
+    def __reduce__(self):
+        return _pow_backward, (self.n,)  # unpickled as the one shared object of its exponent
 
 
 def _flat_backward(out):  # out = a ** 0
@@ -274,13 +330,78 @@ def _flat_backward(out):  # out = a ** 0
     a.grad += 0.0  # x^0 is flat: torch gives 0 whatever flows in, 0 * inf and 0 * nan included
 
 
+def _reciprocal_backward(out):  # out = a ** -1
+    a, = out._prev
+    # -grad / x², divided twice: x**-2 overflows for |x| < 1e-154 where the gradient is finite
+    a.grad += -(out.grad / a.data) / a.data
+
+
+def _sqrt_backward(out):  # out = a ** 0.5
+    a, = out._prev
+    a.grad += 0.5 * ieee_pow(out.data, -1) * out.grad  # as torch, 0.5 * (1 / sqrt(x)): -inf at -0.0
+
+
 @functools.lru_cache(maxsize=256)
 def _rpow_backward(base):
     """the backward function of base ** x, one per base, shared by all its nodes"""
-    def backward(out):  # out = base ** a
+    return _RpowBackward(base)
+
+
+class _RpowBackward:
+    """base ** x's backward for one base, pickled by its base as _PowBackward"""
+    __slots__ = ('base',)
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, out):  # out = base ** a
         a, = out._prev
-        a.grad += out.data * math.log(base) * out.grad  # d/dx b^x = b^x log(b)
-    return backward
+        a.grad += out.data * math.log(self.base) * out.grad  # d/dx b^x = b^x log(b)
+
+    def __reduce__(self):
+        return _rpow_backward, (self.base,)
+
+
+class _Closure:
+    """a custom op's closure, assigned the lecture's way (out._backward = _backward), run by backward()"""
+    __slots__ = ('closure', 'op')
+
+    def __init__(self, closure, op):
+        self.closure, self.op = closure, op
+
+    def __call__(self, out):
+        self.closure()
+
+    def __reduce__(self):
+        # a copy would still pass gradients to the old graph's nodes, the ones the closure holds
+        raise TypeError(f"can't pickle or copy a graph with the custom op {self.op!r}: its _backward is "
+                        "a closure over its own nodes. Write its backward as a shared function in "
+                        "out._grad_fn (docs/testing.md), or rebuild the graph instead of copying it")
+
+
+def _sech_squared(x):
+    """1 - tanh(x)² without the cancellation, for |x| where tanh is near ±1"""
+    e = math.exp(-2 * abs(x))  # never overflows; 0 far out, where the slope is 0 too
+    return 4 * e / (1 + e)**2
+
+
+def _sigmoid_slope(x):
+    """s(x) (1 - s(x)) without the cancellation, for x > 0 where s is near 1"""
+    e = math.exp(-x)
+    return e / (1 + e)**2
+
+
+def _is_array(x):
+    """x is a NumPy array (of any shape), found without importing numpy: scalars are numbers"""
+    return hasattr(x, '__array_interface__') and not isinstance(x, numbers.Number)
+
+
+def _elementwise(op, array, value):
+    """op(x, value) for each x of a NumPy array: an object array of Values, as micrograd 0.1.0 gives"""
+    import numpy  # an array came in, so numpy is loaded already
+    boxed = numpy.empty((), dtype=object)
+    boxed[()] = value  # a 0-d object array: numpy then never hands the op back to Value
+    return numpy.frompyfunc(op, 2, 1)(array, boxed)
 
 
 def _as_values(values, op):

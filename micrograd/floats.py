@@ -20,8 +20,15 @@ def as_float(x, name=None):
         # bool is refused on purpose: Value(a > b) is almost always a bug (numpy.bool_ is no Real);
         # so is an array of any shape, a 0-d one included: pass arr.item()
         what = type(x).__name__
-        raise TypeError(f"{name} must be a real number, got {what}" if name else
-                        f"Value needs a real number (int or float), got {what}")
+        if name:
+            raise TypeError(f"{name} must be a real number, got {what}")
+        if isinstance(x, str):  # text read from a file or input(): show it, and the conversion
+            raise TypeError(f"Value needs a real number (int or float), got str {x[:40]!r}: "
+                            f"convert it first, Value(float({x[:40]!r}))")
+        if hasattr(x, '__array_interface__'):  # Value(array) or Value(1.0) * array
+            raise TypeError(f"Value needs a real number (int or float), got {what}: pass one number "
+                            "(arr.item()), or put the array on the left, array * value, for an array of Values")
+        raise TypeError(f"Value needs a real number (int or float), got {what}")
     try:
         f = float(x)
     except OverflowError:
@@ -58,10 +65,28 @@ def power(x, n):
         raise ZeroDivisionError(f"division by zero: {x} ** {n}")
     if x < 0 and not float(n).is_integer():
         raise ValueError(f"a negative base ({x}) to a fractional power ({n}) is not real")
+    if n == 0.5:  # sqrt, as torch computes it: correctly rounded, and sqrt(-0.0) is -0.0
+        return math.sqrt(x)
+    if n == -1 and math.isfinite(1.0 / x):  # 1 / x, as torch: C's pow differs in the last bit at times
+        return 1.0 / x
     try:
         return x ** n
     except OverflowError:
         raise OverflowError(f"{x} ** {n} is too large for a float") from None
+
+
+def quotient(x, y):
+    """x / y for floats, as Python divides (inf where it overflows), or an error naming a zero divisor"""
+    if y == 0:
+        raise ZeroDivisionError(f"division by zero: {x} / {y}")
+    return x / y
+
+
+def reciprocal(x):
+    """1 / x for a float x, inf for a subnormal x as IEEE (x ** -1 would raise): a division's **-1 node"""
+    if x == 0:
+        raise ZeroDivisionError(f"division by zero: 1 / {x}")
+    return 1.0 / x
 
 
 def ieee_pow(x, n):
