@@ -20,9 +20,10 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from micrograd.engine import Value, amax, select
+from micrograd.engine import Value, amax, dot, select
 from micrograd.nn import Neuron
-from micrograd.viz import Explorer, draw_dot, explore
+from micrograd.explore import Explorer, explore
+from micrograd.viz import draw_dot, trace
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
@@ -75,8 +76,13 @@ def engine_grads(root):
 
 
 def trace_nodes(root):
-    from micrograd.viz import trace
     return trace(root)
+
+
+def plain(parts, data):
+    """a text of the page as a reader sees it, each value's name in brackets: [o] = tanh([n])"""
+    names = [entry['name'] for entry in data['nodes']]
+    return ''.join(f"[{names[p['value']]}]" if isinstance(p, dict) else p for p in parts)
 
 
 def short(x):
@@ -122,50 +128,56 @@ def test_steps_run_forward_in_topological_order_then_backward_in_reverse():
 
 def test_op_steps_show_the_local_derivative_with_the_numbers():
     v = lecture_neuron()
-    steps = embedded(explore(v['o']))['steps']
-    terms = {line for s in steps for line in s.get('terms', [])}
+    data = embedded(explore(v['o']))
+    terms = {plain(line, data) for s in data['steps'] for line in s.get('terms', [])}
     o, w1 = v['o'].data, v['w1'].data
     dn = 1 - o**2  # what tanh passes back to n, as Python floats compute it
-    assert f"tanh: (1 \u2212 out²) × grad = (1 \u2212 {short(o)}²) × 1.0 = {short(dn)} → n" in terms
-    assert f"*: grad × other.data = {short(dn)} × {short(w1)} = {short(dn * w1)} → x1" in terms
-    assert f"+: grad × 1 = {short(dn)} × 1 = {short(dn)} → b" in terms
+    assert f"tanh: (1 \u2212 out²) × grad = (1 \u2212 {short(o)}²) × 1.0 = {short(dn)} → [n]" in terms
+    assert f"*: grad × other.data = {short(dn)} × {short(w1)} = {short(dn * w1)} → [x1]" in terms
+    assert f"+: grad × 1 = {short(dn)} × 1 = {short(dn)} → [b]" in terms
     assert short(dn) == '0.5' and short(w1) == '\u22123.0'
 
 
 def terms_of(root):
-    return [line for s in embedded(explore(root))['steps'] for line in s.get('terms', [])]
+    data = embedded(explore(root))
+    return [plain(line, data) for s in data['steps'] for line in s.get('terms', [])]
 
 
 e3, ln2, s0 = math.exp(0.5), math.log(2), 1 / (1 + math.exp(-0.0))  # Python's own numbers
 
 
 @pytest.mark.parametrize("make, expected", [
-    (lambda a: a.exp(), [f"exp: out × grad = {short(e3)} × 1.0 = {short(e3)} → a"]),
-    (lambda a: (a * 4).log(), ["log: grad / x = 1.0 / 2.0 = 0.5 → #2",
-                               "*: grad × other.data = 0.5 × 4.0 = 2.0 → a",
-                               "*: grad × other.data = 0.5 × 0.5 = 0.25 → #1"]),
+    (lambda a: a.exp(), [f"exp: out × grad = {short(e3)} × 1.0 = {short(e3)} → [a]"]),
+    (lambda a: (a * 4).log(), ["log: grad / x = 1.0 / 2.0 = 0.5 → [#2]",
+                               "*: grad × other.data = 0.5 × 4.0 = 2.0 → [a]",
+                               "*: grad × other.data = 0.5 × 0.5 = 0.25 → [#1]"]),
     (lambda a: (a - 0.5).sigmoid(), [f"sigmoid: out × (1 \u2212 out) × grad = 0.5 × (1 \u2212 0.5) "
-                                     f"× 1.0 = {short(s0 * (1 - s0))} → #2",
-                                     "+: grad × 1 = 0.25 × 1 = 0.25 → a",
-                                     "+: grad × 1 = 0.25 × 1 = 0.25 → #1"]),
-    (lambda a: (-a).relu(), ["ReLU: (out > 0) × grad = (0.0 > 0) × 1.0 = 0.0 → #2",
-                             "*: grad × other.data = 0.0 × \u22121.0 = 0.0 → a",  # 0.0 + -0.0 is 0.0
-                             "*: grad × other.data = 0.0 × 0.5 = 0.0 → #1"]),
-    (lambda a: (a - 2.5).abs(), ["abs: sign(x) × grad = sign(\u22122.0) × 1.0 = \u22121.0 → #2",
-                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → a",
-                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → #1"]),
-    (lambda a: (a - 0.5).softplus(), ["softplus: sigmoid(x) × grad = sigmoid(0.0) × 1.0 = 0.5 → #2",
-                                      "+: grad × 1 = 0.5 × 1 = 0.5 → a",
-                                      "+: grad × 1 = 0.5 × 1 = 0.5 → #1"]),
-    (lambda a: a**3, ["**3: n × x^(n \u2212 1) × grad = 3 × (0.5)^(3 \u2212 1) × 1.0 = 0.75 → a"]),
+                                     f"× 1.0 = {short(s0 * (1 - s0))} → [#2]",
+                                     "+: grad × 1 = 0.25 × 1 = 0.25 → [a]",
+                                     "+: grad × 1 = 0.25 × 1 = 0.25 → [#1]"]),
+    (lambda a: (-a).relu(), ["ReLU: (out > 0) × grad = (0.0 > 0) × 1.0 = 0.0 → [#2]",
+                             "*: grad × other.data = 0.0 × \u22121.0 = 0.0 → [a]",  # 0.0 + -0.0 is 0.0
+                             "*: grad × other.data = 0.0 × 0.5 = 0.0 → [#1]"]),
+    (lambda a: (a - 2.5).abs(), ["abs: sign(x) × grad = sign(\u22122.0) × 1.0 = \u22121.0 → [#2]",
+                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → [a]",
+                                 "+: grad × 1 = \u22121.0 × 1 = \u22121.0 → [#1]"]),
+    (lambda a: (a - 0.5).softplus(), ["softplus: sigmoid(x) × grad = sigmoid(0.0) × 1.0 = 0.5 → [#2]",
+                                      "+: grad × 1 = 0.5 × 1 = 0.5 → [a]",
+                                      "+: grad × 1 = 0.5 × 1 = 0.5 → [#1]"]),
+    (lambda a: a**3, ["**3: n × x^(n \u2212 1) × grad = 3 × (0.5)^(3 \u2212 1) × 1.0 = 0.75 → [a]"]),
     (lambda a: 2**a, [f"2**: out × ln(2) × grad = {short(2**0.5)} × ln(2) × 1.0 = "
-                      f"{short(2**0.5 * ln2)} → a"]),
-    (lambda a: amax([a, Value(0.5), Value(-1.0)]), ["max: grad / ties = 1.0 / 2 = 0.5 → a",
-                                                    "max: grad / ties = 1.0 / 2 = 0.5 → #1",
-                                                    "max: 0 (not the largest) = 0 = 0.0 → #2"]),
-    (lambda a: select([Value(3.0), a], Value(1)), ["select: 0 (not selected) = 0 = 0.0 → #0",
-                                                   "select: grad = 1.0 = 1.0 → a",
-                                                   "select: 0 (the index) = 0 = 0.0 → #2"]),
+                      f"{short(2**0.5 * ln2)} → [a]"]),
+    (lambda a: amax([a, Value(0.5), Value(-1.0)]), ["max: grad / ties = 1.0 / 2 = 0.5 → [a]",
+                                                    "max: grad / ties = 1.0 / 2 = 0.5 → [#1]",
+                                                    "max: 0 (not the largest) = 0 = 0.0 → [#2]"]),
+    (lambda a: select([Value(3.0), a], Value(1)), ["select: 0 (not selected) = 0 = 0.0 → [#0]",
+                                                   "select: grad = 1.0 = 1.0 → [a]",
+                                                   "select: 0 (the index) = 0 = 0.0 → [#2]"]),
+    # engine.dot: each w_i gets x_i × grad, each x_i gets w_i × grad, as the * of a lecture's neuron
+    (lambda a: dot([a, Value(2.0)], [Value(-3.0), Value(4.0)]),
+     ["dot: grad × other.data = 1.0 × \u22123.0 = \u22123.0 → [a]", "dot: grad × other.data = 1.0 × 4.0 = 4.0 → [#1]",
+      "dot: grad × other.data = 1.0 × 0.5 = 0.5 → [#2]", "dot: grad × other.data = 1.0 × 2.0 = 2.0 → [#3]"]),
+    (lambda a: dot([a], [a]), ["dot: grad × other.data + grad × other.data = 1.0 × 0.5 + 1.0 × 0.5 = 1.0 → [a]"]),
 ])
 def test_each_engine_op_explains_its_gradient_with_the_numbers(make, expected):
     assert terms_of(make(Value(0.5, label='a'))) == expected
@@ -176,12 +188,12 @@ def test_a_node_used_twice_shows_both_contributions_and_their_sum():
     y = a * a
     data = embedded(explore(y))
     (line,) = data['steps'][-1]['terms']
-    assert line == "*: grad × other.data + grad × other.data = 1.0 × 3.0 + 1.0 × 3.0 = 6.0 → a"
+    assert plain(line, data) == "*: grad × other.data + grad × other.data = 1.0 × 3.0 + 1.0 × 3.0 = 6.0 → [a]"
     assert final_grads(data) == [repr(6.0), repr(1.0)]
 
 
 ops = st.sampled_from(['+', '*', '-', '/', 'tanh', 'relu', 'sigmoid', 'exp', 'softplus', 'abs', '**2',
-                       '**3', '2**', 'max', 'select'])
+                       '**3', '2**', 'max', 'select', 'dot'])
 
 
 @st.composite
@@ -197,7 +209,7 @@ def random_graph(draw):
                        'tanh': a.tanh, 'relu': a.relu, 'sigmoid': a.sigmoid, 'exp': a.exp,
                        'softplus': a.softplus, 'abs': a.abs, '**2': lambda: a**2, '**3': lambda: a**3,
                        '2**': lambda: 2**a, 'max': lambda: amax([a, b, a]),
-                       'select': lambda: select([a, b], Value(1))}[op]())
+                       'select': lambda: select([a, b], Value(1)), 'dot': lambda: dot([a, b], [b, a])}[op]())
     return values[-1]
 
 
@@ -226,6 +238,10 @@ def test_random_graphs_nudge_with_the_engines_arithmetic(root):
     assert data['nudge']['data'][-1][1] == repr(expected)
 
 
+# whether the engine computes a / b as Python does (exactly) or as a * b**-1, the original's way
+ENGINE_DIVIDES = (Value(3.0) / Value(10.0)).data == 3.0 / 10.0 != 3.0 * 10.0**-1
+
+
 def redo(root, leaves):
     """root's data recomputed with plain Python math from new leaf data"""
     value = {}
@@ -237,8 +253,13 @@ def redo(root, leaves):
         op = v._op
         if op == '+':
             value[v] = xs[0] + xs[1]
+        elif op == '*' and ENGINE_DIVIDES and v._prev[1]._op == '**-1':  # a / b, drawn as a * b**-1
+            value[v] = xs[0] / value[v._prev[1]._prev[0]]
         elif op == '*':
             value[v] = xs[0] * xs[1]
+        elif op == 'dot':
+            half = len(xs) // 2
+            value[v] = sum((w * x for w, x in zip(xs[1:half], xs[half + 1:])), xs[0] * xs[half])
         elif op == 'tanh':
             value[v] = math.tanh(xs[0])
         elif op == 'ReLU':
@@ -275,22 +296,38 @@ def test_lecture_nudge_raises_the_output_by_python_arithmetic():
     new = math.tanh(v['x1'].data * w1 + v['x2'].data * w2 + b)
     assert new > v['o'].data  # the output rises
     assert data['nudge']['data'][-1] == [short(new), repr(new)]
-    assert data['nudge']['text'].startswith("each parameter's data += 0.01 × grad: o 0.7071 → ")
+    assert plain(data['nudge']['text'], data).startswith("each parameter's data += 0.01 × grad: [o] 0.7071 → ")
     # the inputs are not parameters: they stay
     names = [entry['name'] for entry in data['nodes']]
     assert data['nudge']['data'][names.index('x1')][1] == repr(2.0)
 
 
-def test_labelled_or_given_leaves_are_parameters_other_leaves_inputs_the_rest_intermediate():
+def test_given_leaves_are_parameters_other_leaves_inputs_the_rest_intermediate():
     v = lecture_neuron()
-    by_default = {e['name']: e['role'] for e in embedded(explore(v['o']))['nodes']}
     given_params = {e['name']: e['role'] for e in embedded(explore(v['o'], params=[v['w1'], v['w2'], v['b']]))['nodes']}
-    assert by_default['x1'] == by_default['w1'] == 'parameter'  # labelled leaves, when params is None
     assert given_params['x1'] == given_params['x2'] == 'input'
     assert given_params['w1'] == given_params['b'] == 'parameter'
     assert given_params['n'] == given_params['o'] == 'intermediate'
     c = Value(2.0)  # an unlabelled constant is an input
-    assert [e['role'] for e in embedded(explore(v['w1'] * c))['nodes']] == ['parameter', 'input', 'intermediate']
+    assert [e['role'] for e in embedded(explore(v['w1'] * c, params=v['w1']))['nodes']] == \
+        ['parameter', 'input', 'intermediate']
+
+
+def test_without_params_every_leaf_is_drawn_alike_and_nudge_says_it_moves_the_labelled_ones():
+    # the lecture's code, explore(o): its inputs x1, x2 were coloured and nudged as parameters
+    v = lecture_neuron()
+    data = embedded(explore(v['o']))
+    roles = {e['name']: e['role'] for e in data['nodes']}
+    assert roles == {'x1': 'leaf', 'x2': 'leaf', 'w1': 'leaf', 'w2': 'leaf', 'b': 'leaf', 'x1*w1': 'intermediate',
+                     'x2*w2': 'intermediate', 'x1*w1 + x2*w2': 'intermediate', 'n': 'intermediate', 'o': 'intermediate'}
+    assert data['params_given'] is False and embedded(explore(v['o'], params=[]))['params_given'] is True
+    names = [e['name'] for e in data['nodes']]
+    assert sorted(names[i] for i in data['nudge']['moved']) == ['b', 'w1', 'w2', 'x1', 'x2']
+    assert plain(data['nudge']['text'], data).startswith(
+        "no params= given, so each labelled leaf's data += 0.01 × grad ([x1], [w1], [x2], [w2], [b]): [o] 0.7071 → ")
+    c = Value(2.0)  # an unlabelled constant is never moved
+    data = embedded(explore(v['w1'] * c))
+    assert [e['role'] for e in data['nodes']] == ['leaf', 'leaf', 'intermediate'] and data['nudge']['moved'] == [0]
 
 
 def test_a_neurons_parameters_as_params_make_three_parameters_and_two_inputs():
@@ -313,11 +350,11 @@ def test_custom_op_shows_its_name_and_numbers():
     data = embedded(explore(y))
     expected_a = math.exp(a.data - out.data) * 2.0  # Python floats: what the closure computes
     logaddexp_step = next(s for s in data['steps'] if s.get('terms') and data['nodes'][s['node']]['op'] == 'logaddexp')
-    assert logaddexp_step['terms'][0] == f"logaddexp: {short(expected_a)} → a"
+    assert plain(logaddexp_step['terms'][0], data) == f"logaddexp: {short(expected_a)} → [a]"
     assert final_grads(data)[0] == repr(expected_a)
     assert [e['op'] for e in data['nodes']] == ['', '', 'logaddexp', '', '*']
     # the engine's own ops in the same graph are still explained by their formula
-    assert data['steps'][-2]['terms'][0] == "*: grad × other.data = 1.0 × 2.0 = 2.0 → #2"
+    assert plain(data['steps'][-2]['terms'][0], data) == "*: grad × other.data = 1.0 × 2.0 = 2.0 → [#2]"
     assert data['nudge'] == {'available': False, 'reason': "the engine cannot recompute the op 'logaddexp'"}
 
 
@@ -329,7 +366,7 @@ def test_a_custom_op_reusing_an_engine_name_is_not_explained_by_its_formula():
         a.grad += 2.0 * out.grad
     out._backward = _backward
     data = embedded(explore(out))
-    assert data['steps'][-1]['terms'] == ["tanh: 2.0 → a"]
+    assert [plain(line, data) for line in data['steps'][-1]['terms']] == ["tanh: 2.0 → [a]"]
     assert final_grads(data)[0] == repr(2.0)
     assert not data['nudge']['available']
 
@@ -349,7 +386,7 @@ def test_a_leaf_alone_gets_grad_1_in_one_backward_step_and_keeps_its_own_grad():
     explorer = explore(x)
     data = embedded(explorer)
     assert [s['phase'] for s in data['steps']] == ['forward', 'backward']
-    assert data['nodes'] == [{'name': 'x', 'label': 'x', 'op': '', 'role': 'parameter', 'data': '3.0',
+    assert data['nodes'] == [{'name': 'x', 'label': 'x', 'op': '', 'role': 'leaf', 'data': '3.0',
                               'data_full': '3.0', 'grad': '1.0', 'grad_full': '1.0', 'children': [],
                               'parents': []}]
     assert data['layout']['edges'] == [] and data['layout']['ops'] == [None]
@@ -384,7 +421,7 @@ def test_a_label_that_is_no_string_shows_as_str_of_it_as_draw_dot_shows_it(label
     y.label = label
     data = embedded(explore(y))
     assert [(e['name'], e['label']) for e in data['nodes']] == [(shown, shown), (shown, shown)]
-    assert data['root'] == shown and data['steps'][0]['text'] == f"{shown} = 2.0, a leaf"
+    assert data['root'] == shown and plain(data['steps'][0]['text'], data) == f"[{shown}] = 2.0, a leaf"
     assert shown in draw_dot(y).source
 
 
@@ -472,13 +509,13 @@ def test_a_numpy_nudge_moves_the_parameters_in_python_floats():
     step = np.float32(0.1)  # float32 arithmetic would give other last bits
     nudge = embedded(explore(v['o'], nudge=step))['nudge']
     leaves = {name: torch.tensor(v[name].data, dtype=torch.float64, requires_grad=True)
-              for name in ('x1', 'x2', 'w1', 'w2', 'b')}  # all five labelled leaves are parameters
+              for name in ('x1', 'x2', 'w1', 'w2', 'b')}  # no params: all five labelled leaves move
     o = torch.tanh(leaves['x1'] * leaves['w1'] + leaves['x2'] * leaves['w2'] + leaves['b'])
     o.backward()
     moved = {name: (t + float(step) * t.grad).detach() for name, t in leaves.items()}
     expected = torch.tanh(moved['x1'] * moved['w1'] + moved['x2'] * moved['w2'] + moved['b']).item()
     assert float(nudge['data'][-1][1]) == pytest.approx(expected, rel=1e-12)
-    assert f"data += {float(step)} × grad" in nudge['text']
+    assert f"data += {float(step)} × grad" in nudge['text'][0]
 
 
 def test_max_nodes_may_be_a_numpy_integer():
