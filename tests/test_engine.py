@@ -982,3 +982,56 @@ def test_values_keep_identity_equality_and_hash_as_in_the_original():
 def test_a_string_shows_what_it_got_and_how_to_convert_it():
     with pytest.raises(TypeError, match=re.escape("got str '3': convert it first, Value(float('3'))")):
         Value('3')
+
+
+# how close to the exact numbers each op is (docs/api.md's table): ulps of a 200-bit mpmath reference,
+# at points across each op's range, where the value and its gradient are normal floats. A 1e-6
+# relative error is billions of ulps, so the bounds catch any lost digit anywhere, saturation included
+mpmath.mp.prec = 200
+M = mpmath.mpf
+PRECISION = {  # op, exact value, exact derivative, points, (ulps forward, ulps gradient)
+    'tanh': (lambda a: a.tanh(), mpmath.tanh, lambda x: mpmath.sech(x)**2,
+             [-25.0, -11.85, -3.3, -0.88, -0.1, 0.2, 0.85, 0.9, 1.7, 11.85, 19.5, 300.0], (2, 4)),
+    'sigmoid': (lambda a: a.sigmoid(), lambda x: 1 / (1 + mpmath.exp(-x)),
+                lambda x: mpmath.exp(-x) / (1 + mpmath.exp(-x))**2,
+                [-700.0, -40.0, -3.1, -0.2, 0.0, 0.3, 2.5, 13.26, 20.0, 30.0, 700.0], (2, 4)),
+    'softplus': (lambda a: a.softplus(), lambda x: mpmath.log(1 + mpmath.exp(x)),
+                 lambda x: 1 / (1 + mpmath.exp(-x)), [-700.0, -32.0, -2.0, 0.0, 0.4, 5.0, 20.01, 30.0, 1e5], (2, 2)),
+    'exp': (lambda a: a.exp(), mpmath.exp, mpmath.exp, [-700.0, -3.2, 0.1, 1.0, 141.1, 700.0], (1, 1)),
+    'log': (lambda a: a.log(), mpmath.log, lambda x: 1 / x, [1e-300, 0.3, 0.999, 1.001, 241.5, 1e300], (1, 1)),
+    '**3': (lambda a: a**3, lambda x: x**3, lambda x: 3 * x**2, [-725.1, -1.1, 0.3, 7.7, 1e100], (1, 2)),
+    '**-2': (lambda a: a**-2, lambda x: x**-2, lambda x: -2 * x**-3, [0.011, 0.7, 711.7, 1e100], (1, 2)),
+    '**-1': (lambda a: a**-1, lambda x: 1 / x, lambda x: -1 / x**2, [-3.0, 0.011, 0.7, 736.9, 1e150], (1, 2)),
+    '**0.5': (lambda a: a**0.5, mpmath.sqrt, lambda x: 1 / (2 * mpmath.sqrt(x)), [1e-300, 0.5, 2.0, 2.863e5], (1, 2)),
+    '**-0.5': (lambda a: a**-0.5, lambda x: 1 / mpmath.sqrt(x), lambda x: -x**M(-1.5) / 2, [0.001, 3.0, 8.7e4], (1, 2)),
+    '**1.7': (lambda a: a**1.7, lambda x: x**M(1.7), lambda x: M(1.7) * x**M(0.7), [0.001, 0.9, 436.0], (1, 2)),
+    '2**': (lambda a: 2**a, lambda x: 2**x, lambda x: 2**x * mpmath.log(2), [-50.0, -1.3, 1.514, 30.2], (1, 2)),
+    '3**': (lambda a: 3**a, lambda x: 3**x, lambda x: 3**x * mpmath.log(3), [-28.58, -0.4, 2.2, 40.0], (1, 2)),
+}
+
+
+def ulps(got, exact):
+    """how many units in the last place of the exact number got is off"""
+    return float(abs(M(got) - exact) / math.ulp(float(exact)))
+
+
+@pytest.mark.parametrize("name", sorted(PRECISION))
+def test_op_is_within_its_documented_ulps_of_the_exact_value(name):
+    fn, value, slope, points, (k_value, k_grad) = PRECISION[name]
+    for x in points:
+        a = Value(x)
+        y = fn(a)
+        y.backward()
+        if abs(value(M(x))) > 1e-300:
+            assert ulps(y.data, value(M(x))) <= k_value, x
+        if abs(slope(M(x))) > 1e-300:
+            assert ulps(a.grad, slope(M(x))) <= k_grad, x
+
+
+@pytest.mark.parametrize("x, y", [(1.0, 3.0), (-5.3, 0.11), (1e-300, 1e-155), (7.0, 1e300), (-1e300, 3.0)])
+def test_division_is_within_its_documented_ulps_of_the_exact_value(x, y):
+    a, b = Value(x), Value(y)
+    (a / b * 0.3).backward()  # an out.grad that is not 1
+    X, Y = M(x), M(y)
+    assert ulps((a / b).data, X / Y) <= 0.5 and ulps(a.grad, M(0.3) / Y) <= 1
+    assert ulps(b.grad, -M(0.3) * X / Y**2) <= 2
