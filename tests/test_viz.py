@@ -278,3 +278,50 @@ def test_highlight_and_max_nodes_may_be_numpy_integers():
     y.backward()
     assert draw_dot(y, highlight=np.int64(1), max_nodes=np.int32(3)).source == \
         draw_dot(y, highlight=1, max_nodes=3).source
+
+
+def drawn_texts(dot):
+    """every text dot draws in the SVG, as a browser reads it"""
+    return [html.unescape(t) for t in re.findall(r'<text[^>]*>([^<]*)</text>', dot.pipe(format='svg', encoding='utf-8'))]
+
+
+AS_TYPED = ['&amp;', 'a & b', '&lt;b&gt;', '&#65;', '\\N', '\\G', 'x\\ly', 'w|{1}<2> "q" \\', '<b>x</b>',
+            'tail\\', 'uni \u2202 \U0001F600', 'del\x7f']
+
+
+@needs_dot
+@pytest.mark.parametrize("label", AS_TYPED)
+def test_a_label_renders_exactly_as_typed_by_dot(label):
+    # dot reads &amp; as an entity and \N as the node's name: both were drawn as something else
+    assert drawn_texts(draw_dot(Value(1.0, label=label)))[0] == label
+
+
+@needs_dot
+def test_an_op_name_renders_exactly_as_typed_by_dot():
+    a = Value(2.0, label='a')
+    for op in ['&amp;', '<lambda>', 'f\\N']:
+        out = Value(1.0, (a,), op)
+        assert op in drawn_texts(draw_dot(out))
+
+
+@needs_dot
+def test_a_label_with_a_line_break_renders_as_two_lines():
+    assert drawn_texts(draw_dot(Value(1.0, label='line\nbreak')))[:2] == ['line', 'break']
+
+
+@pytest.mark.parametrize("label, char", [('nul\x00x', '\x00'), ('tab\there', '\t'), ('cr\rx', '\r'),
+                                         ('esc\x1bx', '\x1b'), ('half \ud800', '\ud800')])
+def test_a_label_dot_cannot_draw_is_refused_naming_the_value_and_the_character(label, char):
+    # dot failed with a syntax error on the NUL and dropped the others silently; a surrogate can't be UTF-8
+    x = Value(1.0)
+    y = x * Value(2.0, label=label)
+    with pytest.raises(ValueError) as info:
+        draw_dot(y)
+    assert str(info.value).startswith(f"the label of value #1 is {label!r}, and dot cannot draw the character "
+                                      f"{char!r} (U+{ord(char):04X})")
+
+
+def test_an_op_name_dot_cannot_draw_is_refused_naming_the_value():
+    out = Value(1.0, (Value(2.0),), 'f\x00')
+    with pytest.raises(ValueError, match=re.escape("the op name of value #1 is 'f\\x00'")):
+        draw_dot(out)
