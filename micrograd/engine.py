@@ -13,7 +13,8 @@ class Value:
     # the lecture's closure on demand. A closure per node adds a function and its cells for the
     # garbage collector to track, 3x the objects: a moons step runs about 4x slower even without the
     # original's node -> closure -> node cycle, about 7x with it (benchmarks/bench_closures.py)
-    __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn')
+    # '__dict__': any other attribute, as the original's Value takes (v.name = 'x'); 32 bytes a node
+    __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn', '__dict__')
     __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
 
     def __init__(self, data, _children=(), _op='', label=''):

@@ -170,6 +170,13 @@ def test_attributes_and_repr_as_in_the_original():
     assert Value(1.0, {a}, 'from a set')._prev == (a,)  # the lecture passes tuples; sets still work
 
 
+def test_a_value_takes_any_attribute_as_in_the_original():
+    v = Value(2.0)
+    v.name, v.note = 'x', [1, 2]
+    twin = pickle.loads(pickle.dumps(v * 3))._prev[0]
+    assert (v.name, v.note, twin.name, twin.note) == ('x', [1, 2], 'x', [1, 2])
+
+
 # random expression graphs, value by value and gradient by gradient
 _UNARY_SAFE = [
     lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: -a, lambda a: a * 0.5,
