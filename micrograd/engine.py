@@ -1,7 +1,6 @@
 """Value: a scalar that remembers how it was made, and backpropagates through it."""
 import functools
 import math
-import numbers
 import operator
 
 from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, quotient, reciprocal, sigmoid
@@ -15,7 +14,22 @@ class Value:
     # original's node -> closure -> node cycle, about 7x with it (benchmarks/bench_closures.py)
     # '__dict__': any other attribute, as the original's Value takes (v.name = 'x'); 32 bytes a node
     __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn', '__dict__')
-    __array_ufunc__ = None  # numpy hands `np.float32(3) * Value(2)` to our __rmul__
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy's `x * v` for a NumPy x: a number is a Python float first; an array, of any shape, gives
+        an object array of Values, each made by the Value's own op, as micrograd 0.1.0 gives"""
+        op = _NUMPY_OPS.get(ufunc.__name__) if method == '__call__' and not kwargs else None
+        if op is None:
+            return NotImplemented  # numpy.exp(v) and the like: numpy raises its TypeError
+        import numpy  # numpy called us, so it is loaded already
+        if not any(isinstance(x, numpy.ndarray) for x in inputs):
+            # a NumPy int stays an int, so 3 ** v is labelled '3**' as for Python's 3
+            return op(*(x if isinstance(x, Value) else int(x) if is_int(x) else as_float(x) for x in inputs))
+        boxed = [x if isinstance(x, numpy.ndarray) else numpy.empty((), object) for x in inputs]
+        for box, x in zip(boxed, inputs):
+            if box is not x:
+                box[()] = x  # a Value in a 0-d object array: numpy no longer hands the op back to us
+        return numpy.frompyfunc(op, 2, 1)(*boxed)
 
     def __init__(self, data, _children=(), _op='', label=''):
         self.data = as_float(data)
@@ -165,11 +179,8 @@ class Value:
         for v in reversed(order):
             v._grad_fn(v)  # what v._backward() does, without making a closure per node
 
-    def __radd__(self, other):  # other + self
-        return _elementwise(operator.add, other, self) if _is_array(other) else self + other
-
-    def __rmul__(self, other):  # other * self
-        return _elementwise(operator.mul, other, self) if _is_array(other) else self * other
+    __radd__ = __add__  # other + self
+    __rmul__ = __mul__  # other * self
 
     def __neg__(self):  # -self
         return self * -1
@@ -179,7 +190,7 @@ class Value:
         return self + (-other if isinstance(other, Value) else -as_float(other))
 
     def __rsub__(self, other):  # other - self
-        return _elementwise(operator.sub, other, self) if _is_array(other) else -self + other
+        return -self + other
 
     def __truediv__(self, other):  # self / other, drawn as the original's self * other**-1
         # the * node holds the quotient itself and passes out.grad / other to self: through other**-1
@@ -199,11 +210,9 @@ class Value:
         inverse.grad += a.data * out.grad  # d/d(b**-1) a * b**-1 = a; its backward gives b -a/b² * grad
 
     def __rtruediv__(self, other):  # other / self
-        return _elementwise(operator.truediv, other, self) if _is_array(other) else Value(other) / self
+        return Value(other) / self
 
     def __rpow__(self, other):  # other ** self, computed as a power, so 2 ** Value(3.0) is 8.0
-        if _is_array(other):
-            return _elementwise(operator.pow, other, self)
         base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
         if not base > 0:
             raise ValueError(f"number ** Value needs a positive base, got {base}")
@@ -392,17 +401,10 @@ def _sigmoid_slope(x):
     return e / (1 + e)**2
 
 
-def _is_array(x):
-    """x is a NumPy array (of any shape), found without importing numpy: scalars are numbers"""
-    return hasattr(x, '__array_interface__') and not isinstance(x, numbers.Number)
-
-
-def _elementwise(op, array, value):
-    """op(x, value) for each x of a NumPy array: an object array of Values, as micrograd 0.1.0 gives"""
-    import numpy  # an array came in, so numpy is loaded already
-    boxed = numpy.empty((), dtype=object)
-    boxed[()] = value  # a 0-d object array: numpy then never hands the op back to Value
-    return numpy.frompyfunc(op, 2, 1)(array, boxed)
+# numpy's ufuncs for Python's operators; comparisons too, so they reach Value's own refusal
+_NUMPY_OPS = {'add': operator.add, 'subtract': operator.sub, 'multiply': operator.mul,
+              'divide': operator.truediv, 'power': operator.pow, 'less': operator.lt,
+              'less_equal': operator.le, 'greater': operator.gt, 'greater_equal': operator.ge}
 
 
 def _as_values(values, op):
