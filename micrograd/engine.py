@@ -3,7 +3,8 @@ import functools
 import math
 import operator
 
-from micrograd.floats import as_float, ieee_pow, is_int, nan_max, power, quotient, reciprocal, sigmoid
+from micrograd.floats import (as_float, ieee_pow, is_int, nan_max, power, quotient, reciprocal, sech_squared,
+                              sigmoid, sigmoid_slope)
 
 
 class Value:
@@ -118,7 +119,7 @@ class Value:
         # 1 - tanh² cancels where tanh saturates (a last-bit error of out.data becomes 1e-6 at x = 11.85):
         # there the exact sech²(x) = 4e/(1 + e)², e = exp(-2|x|); torch's form where it loses no digits
         y = out.data
-        a.grad += ((1 - y**2) if y**2 <= 0.5 else _sech_squared(a.data)) * out.grad
+        a.grad += ((1 - y**2) if y**2 <= 0.5 else sech_squared(a.data)) * out.grad
 
     def exp(self):
         try:
@@ -155,7 +156,7 @@ class Value:
         a, = out._prev
         # s' = s (1 - s), torch's form, where s <= 0.5; above, 1 - s cancels: e / (1 + e)², e = exp(-x)
         s = out.data
-        a.grad += (s * (1 - s) if s <= 0.5 else _sigmoid_slope(a.data)) * out.grad
+        a.grad += (s * (1 - s) if s <= 0.5 else sigmoid_slope(a.data)) * out.grad
 
     def softplus(self):
         # log(1 + e^x) as max(x, 0) + log1p(e^-|x|): exp never sees a positive number, so no overflow
@@ -193,8 +194,8 @@ class Value:
         return -self + other
 
     def __truediv__(self, other):  # self / other, drawn as the original's self * other**-1
-        # the * node holds the quotient itself and passes out.grad / other to self: through other**-1
-        # both overflow for a tiny other (1e-310), and both lose a last bit to the second rounding
+        # the * node holds the quotient itself and passes out.grad / other to self: self * (1/other)
+        # rounds twice, and 1/other is inf for a subnormal other (1e-310) where the quotient is a float
         other = other if isinstance(other, Value) else Value(other)
         inverse = Value(reciprocal(other.data), (other,), '**-1')  # 1/other: inf if other is subnormal
         inverse._grad_fn = _pow_backward(-1)
@@ -387,18 +388,6 @@ class _Closure:
         raise TypeError(f"can't pickle or copy a graph with the custom op {self.op!r}: its _backward is "
                         "a closure over its own nodes. Write its backward as a shared function in "
                         "out._grad_fn (docs/testing.md), or rebuild the graph instead of copying it")
-
-
-def _sech_squared(x):
-    """1 - tanh(x)² without the cancellation, for |x| where tanh is near ±1"""
-    e = math.exp(-2 * abs(x))  # never overflows; 0 far out, where the slope is 0 too
-    return 4 * e / (1 + e)**2
-
-
-def _sigmoid_slope(x):
-    """s(x) (1 - s(x)) without the cancellation, for x > 0 where s is near 1"""
-    e = math.exp(-x)
-    return e / (1 + e)**2
 
 
 # numpy's ufuncs for Python's operators; comparisons too, so they reach Value's own refusal

@@ -110,3 +110,15 @@ def sigmoid(x):
         return 1 / (1 + math.exp(-x))
     e = math.exp(x)
     return e / (1 + e)
+
+
+def sigmoid_slope(x):
+    """s(x) (1 - s(x)) for x > 0, where s is near 1 and 1 - s would cancel: e / (1 + e)², e = e^-x"""
+    e = math.exp(-x)
+    return e / (1 + e)**2
+
+
+def sech_squared(x):
+    """1 - tanh(x)², for |x| where tanh is near ±1 and 1 - tanh² would cancel: 4e / (1 + e)², e = e^-2|x|"""
+    e = math.exp(-2 * abs(x))  # never overflows; 0 far out, where the slope is 0 too
+    return 4 * e / (1 + e)**2

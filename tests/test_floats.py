@@ -1,12 +1,16 @@
 """micrograd.floats: every number becomes a Python float, and the ops' float math gives torch's numbers."""
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 
-from micrograd.floats import as_float, as_non_negative, ieee_pow, is_int, nan_max, power, sigmoid
+import mpmath
+
+from micrograd.floats import (as_float, as_non_negative, ieee_pow, is_int, nan_max, power, quotient, reciprocal,
+                              sech_squared, sigmoid, sigmoid_slope)
 
 
 @pytest.mark.parametrize("x, expected", [
@@ -82,3 +86,31 @@ def test_as_non_negative_gives_the_python_float_of_a_number_at_or_above_zero(x):
 def test_as_non_negative_refuses_negatives_and_nan_naming_them(x):
     with pytest.raises(ValueError, match=r"^lr must be a non-negative number, got "):
         as_non_negative(x, 'lr')
+
+
+@pytest.mark.parametrize("x, y", [(1.0, 3.0), (1e-300, 1e-310), (0.0, 5e-324), (-2.0, 5e-324), (1e300, 1e-10)])
+def test_quotient_and_reciprocal_are_python_division_inf_included(x, y):
+    assert quotient(x, y) == x / y == (torch.tensor(x, dtype=torch.float64) / y).item()
+    assert reciprocal(y) == 1.0 / y  # inf for a subnormal y, where y ** -1 raises
+    with pytest.raises(ZeroDivisionError, match=re.escape(f"division by zero: {x} / 0.0")):
+        quotient(x, 0.0)
+    with pytest.raises(ZeroDivisionError, match="division by zero: 1 / -0.0"):
+        reciprocal(-0.0)
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, 2.0, 1e-300, 0.3])
+def test_power_of_a_half_and_of_minus_one_are_torchs_sqrt_and_reciprocal(x):
+    t = torch.tensor(x, dtype=torch.float64)
+    got, want = power(x, 0.5), (t ** 0.5).item()
+    assert got == want and math.copysign(1, got) == math.copysign(1, want)  # -0.0 at -0.0
+    if x != 0:
+        assert power(x, -1) == (t ** -1).item() == 1 / x
+
+
+@pytest.mark.parametrize("x", [0.9, 3.0, 11.85, 19.5, 30.0, 300.0, -11.85])
+def test_sigmoid_slope_and_sech_squared_are_exact_where_the_plain_forms_cancel(x):
+    mpmath.mp.prec = 200
+    X = mpmath.mpf(x)
+    sigmoid_exact = mpmath.exp(-abs(X)) / (1 + mpmath.exp(-abs(X)))**2
+    for got, exact in [(sech_squared(x), mpmath.sech(X)**2), (sigmoid_slope(abs(x)), sigmoid_exact)]:
+        assert got == pytest.approx(float(exact), rel=1e-15, abs=0)
