@@ -24,6 +24,7 @@ setup(
         # torch with none installed pulls a CUDA build of several GB
         "test": ["torch>=2.0", "pytest", "hypothesis", "nbclient", "nbformat", "ipykernel",
                  "graphviz", "scikit-learn", "matplotlib", "numpy",
+                 "mpmath",  # the exact reference the op accuracy tests measure ulps against
                  "playwright"],  # drives the system's chromium in the explorer's browser tests
     },
     entry_points={"console_scripts": ["micrograd-demo=micrograd.demo:main"]},
