@@ -409,7 +409,7 @@ def _nudge(nodes, moved, grads, step, ops, params_given):
 _LAYOUT_GRAPH = {'rankdir': 'LR', 'ranksep': '0.3', 'nodesep': '0.2'}
 _LAYOUT_NODES = {'fontname': 'Courier', 'fontsize': '12', 'margin': '0.06,0.04', 'width': '0.45', 'height': '0.36'}
 _MARGIN = 12
-_LINE, _CHAR = 14, 7  # a callout's line height and (at most) its characters' width, 11 px monospace
+_LINE, _CHAR = 15, 7.5  # a callout's line height and (at most) its characters' width, 12 px monospace
 
 
 def _layout(graph, nodes, edges, data):
@@ -439,7 +439,7 @@ def _layout(graph, nodes, edges, data):
 
 
 def _callout_size(data):
-    """the width and height the largest callout (an op's terms, 11 px text) can take"""
+    """the width and height the largest callout (an op's terms, 12 px text) can take"""
     terms = [s['terms'] for s in data['steps'] if s.get('terms')]
     if not terms:
         return 0, 0

@@ -473,6 +473,89 @@ def test_save_writes_the_page(tmp_path):
     assert pathlib.Path(path).read_text(encoding='utf-8') == explorer.page
 
 
+def test_save_leaves_the_old_page_whole_when_the_new_one_cannot_be_written(tmp_path, monkeypatch):
+    old = explore(lecture_neuron()['o'])
+    path = old.save(tmp_path / 'explorer.html')
+    with pytest.raises(UnicodeEncodeError):  # a page UTF-8 cannot encode: the old file was left at 0 bytes
+        Explorer('<p>\ud800</p>', 10).save(path)
+    assert pathlib.Path(path).read_text(encoding='utf-8') == old.page
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, 'fsync', full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        explore(Value(1.0, label='new')).save(path)
+    assert pathlib.Path(path).read_text(encoding='utf-8') == old.page
+    assert os.listdir(tmp_path) == ['explorer.html']  # no temporary file left behind
+
+
+def test_a_lone_surrogate_label_gives_a_page_that_saves_and_reads_back(tmp_path):
+    label = 'half \ud800'  # JSON carries it; UTF-8 cannot
+    explorer = explore(Value(1.0, label=label) * 2)
+    path = explorer.save(tmp_path / 'explorer.html')
+    assert '\\ud800' in pathlib.Path(path).read_text(encoding='utf-8')  # escaped inside the JSON
+    assert embedded(explorer)['nodes'][0]['label'] == label
+
+
+def test_save_through_a_symlink_writes_its_target_and_keeps_the_permission_bits(tmp_path):
+    target = tmp_path / 'page.html'
+    target.write_text('old')
+    target.chmod(0o640)
+    link = tmp_path / 'link.html'
+    link.symlink_to(target)
+    explorer = explore(lecture_neuron()['o'])
+    explorer.save(link)
+    assert link.is_symlink() and target.read_text(encoding='utf-8') == explorer.page
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_save_into_a_missing_directory_names_the_path_given(tmp_path):
+    path = tmp_path / 'nowhere' / 'explorer.html'
+    with pytest.raises(FileNotFoundError) as info:
+        explore(Value(1.0)).save(path)
+    assert info.value.filename == str(path)
+
+
+def test_printed_outside_jupyter_it_says_how_to_save_and_open_the_page():
+    text = str(explore(lecture_neuron()['o']))  # print() shows this: no page appears outside Jupyter
+    assert text == ("<micrograd explorer of 'o', 10 values: .save('explorer.html') writes the page, "
+                    "then open that file in a browser (Jupyter shows it inline)>")
+    assert repr(explore(Value(1.0) * 2)).startswith("<micrograd explorer of '#2', 3 values: ")
+
+
+def test_the_explorer_has_its_own_module_and_viz_still_gives_it():
+    from micrograd import viz
+    import micrograd.explore
+    assert viz.explore is micrograd.explore.explore and viz.Explorer is micrograd.explore.Explorer
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        viz.nothing
+    for first in ('micrograd.explore', 'micrograd.viz'):  # either may be imported first
+        script = (f"import {first}\nfrom micrograd.viz import explore\nfrom micrograd.explore import Explorer\n"
+                  f"from micrograd.engine import Value\nassert isinstance(explore(Value(1.0)), Explorer)\n")
+        subprocess.run([sys.executable, '-c', script], cwd=ROOT, check=True)
+
+
+def test_engine_dot_reads_as_its_sum_of_products_and_nudges():
+    x = [Value(2.0, label='x1'), Value(0.0, label='x2')]
+    w = [Value(-3.0, label='w1'), Value(1.0, label='w2')]
+    y = dot(w, x)
+    data = embedded(explore(y, params=w))
+    forward = [plain(s['text'], data) for s in data['steps'] if s['phase'] == 'forward']
+    assert forward[-1] == "[#4] = [w1] × [x1] + [w2] × [x2] = \u22123.0 × 2.0 + 1.0 × 0.0 = \u22126.0"
+    assert data['nudge']['available']  # it was "the engine cannot recompute the op 'dot'"
+    moved = [(-3.0 + 0.01 * 2.0), (1.0 + 0.01 * 0.0)]
+    assert data['nudge']['data'][-1][1] == repr(moved[0] * 2.0 + moved[1] * 0.0)
+
+
+def test_a_division_is_explained_by_a_formula_and_nudged():
+    a = Value(3.0, label='a')
+    y = a / 4.0  # drawn as a * 4.0**-1, the original's graph
+    data = embedded(explore(y))
+    terms = [plain(line, data) for s in data['steps'] for line in s.get('terms', [])]
+    assert terms[0].startswith("*: grad ") and terms[0].endswith(" = 0.25 → [a]")  # a formula, not a custom op's
+    assert data['nudge']['available'] and data['nudge']['data'][-1][1] == repr((3.0 + 0.01 * 0.25) / 4.0)
+
+
 def test_jupyter_shows_the_page_in_a_sandboxed_frame():
     explorer = explore(lecture_neuron()['o'])
     assert isinstance(explorer, Explorer)
@@ -753,3 +836,160 @@ def test_laid_out_left_to_right_as_draw_dot_draws_it():
     x = {name: layout['values'][i][0] for i, name in enumerate(names)}
     assert x['x1'] < x['x1*w1'] < x['x1*w1 + x2*w2'] < x['n'] < x['o']  # inputs left, output right
     assert max(x.values()) == x['o']
+
+
+# ---- readable on ordinary screens: a 1024 px window and a notebook cell, graphs without labels ----
+
+def readme_g():
+    """the README's first example, word for word: nothing labelled, so every value is named #i"""
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+def unlabelled_neuron():
+    n = Neuron(2, act='tanh', rng=1337)
+    return explore(n([1.0, -2.0]), params=n.parameters())
+
+
+GRAPHS = {'lecture': lambda: explore(lecture_neuron()['o']), 'readme_g': lambda: explore(readme_g()),
+          'neuron': unlabelled_neuron}
+SCREENS = {'1024px window': (1024, 700, False), 'notebook frame': (800, 500, True)}
+
+
+@pytest.fixture
+def open_on_screen(open_page, browser):
+    """open an explorer in a 1024 px window, or as Jupyter shows it in an 800 x 500 cell;
+    gives the frame the page runs in"""
+    pages = []
+
+    def open_(explorer, screen):
+        width, height, in_frame = SCREENS[screen]
+        if not in_frame:
+            return open_page(explorer, width=width, height=height).main_frame
+        page = browser.new_page(viewport={'width': width, 'height': height})
+        pages.append(page)
+        page.set_content(f'<body style="margin: 0">{explorer._repr_html_()}</body>')
+        frame = page.main_frame.child_frames[0]
+        frame.wait_for_selector('.value')
+        return frame
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll('svg text')].map(
+    t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""  # CSS size times the zoom
+PIXEL = 0.01  # the browser keeps sizes in 1/64 px: 12 px can measure 11.9999
+
+BOXES_UNDER_CALLOUT = """() => {
+    const c = document.querySelector('.callout rect').getBoundingClientRect();
+    return [...document.querySelectorAll('.value rect, .op ellipse')].map(e => e.getBoundingClientRect())
+        .filter(b => Math.min(c.right, b.right) > Math.max(c.left, b.left)
+                     && Math.min(c.bottom, b.bottom) > Math.max(c.top, b.top)).length; }"""
+
+
+def step_through(frame):
+    """press step to the end, yielding after each step"""
+    while not frame.is_disabled('#step'):
+        frame.click('#step')
+        yield
+
+
+@needs_chromium
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_text_is_never_below_11_px(open_on_screen, graph, screen):
+    # "fit to width" shrank the lecture's box text to 7 px at 1024 px and in a notebook cell
+    frame = open_on_screen(GRAPHS[graph](), screen)
+    assert frame.evaluate(SMALLEST_TEXT) >= 12 - PIXEL  # 100% at first: the graph scrolls instead
+    frame.click('#end')
+    clicks = 0
+    while not frame.is_disabled('#zoom-out'):
+        frame.click('#zoom-out')  # as small as it goes
+        clicks += 1
+    assert clicks == 1 and frame.text_content('#zoom') == '92%'
+    assert frame.evaluate(SMALLEST_TEXT) >= 11 - PIXEL
+    if graph != 'readme_g':  # nothing labelled, no params: nothing to nudge
+        frame.click('#nudge')  # longer numbers widen their box, never shrink the text
+    assert frame.evaluate(SMALLEST_TEXT) >= 11 - PIXEL
+
+
+@needs_chromium
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_the_callout_covers_no_box(open_on_screen, graph, screen):
+    frame = open_on_screen(GRAPHS[graph](), screen)
+    shown = 0
+    for _ in step_through(frame):
+        if frame.get_attribute('.callout', 'visibility') == 'visible':
+            shown += 1
+            assert frame.evaluate(BOXES_UNDER_CALLOUT) == 0, frame.text_content('#status')
+    assert shown == sum(1 for s in embedded(GRAPHS[graph]())['steps'] if s.get('terms'))
+
+
+@needs_chromium
+@pytest.mark.parametrize("screen", SCREENS)
+def test_each_step_scrolls_its_value_into_view_and_the_graph_uses_the_height(open_on_screen, screen):
+    frame = open_on_screen(explore(readme_g()), screen)
+    in_view = """() => { const g = document.getElementById('graph').getBoundingClientRect();
+        const v = document.querySelector('.value.current rect').getBoundingClientRect();
+        return v.left >= g.left && v.right <= g.right && v.top >= g.top && v.bottom <= g.bottom; }"""
+    for _ in step_through(frame):
+        if frame.text_content('#status').startswith('forward'):
+            assert frame.evaluate(in_view), frame.text_content('#status')
+    graph_bottom = frame.evaluate("document.getElementById('graph').getBoundingClientRect().bottom")
+    assert graph_bottom == pytest.approx(frame.evaluate('window.innerHeight'), abs=1)  # down to the bottom
+
+
+@needs_chromium
+def test_every_box_shows_the_name_the_narration_uses(open_page):
+    # the README's g has no labels: the narration said #25 and no box said which value that was
+    page = open_page(explore(readme_g()), width=1024, height=700)
+    boxes = page.eval_on_selector_all('.value', "gs => gs.map(g => [g.dataset.name, g.querySelector('.name').textContent])")
+    assert all(name == shown for name, shown in boxes) and len(boxes) == len(trace_nodes(readme_g())[0])
+    assert [name for name, _ in boxes] == [f'#{i}' for i in range(len(boxes))]
+    for _ in step_through(page.main_frame):
+        named = page.eval_on_selector_all('#narration .name', 'ns => ns.map(n => n.textContent)')
+        current = page.get_attribute('.value.current', 'data-name')
+        assert named[0] == current and set(named) <= {name for name, _ in boxes}
+
+
+@needs_chromium
+def test_names_in_the_narration_are_set_apart_from_the_words(open_page):
+    # x1*w1 + x2*w2 = x1*w1 + x2*w2 read as a tautology: a name now looks like its box, in another font
+    page = open_page(explore(lecture_neuron()['o']), width=1024, height=700)
+    for _ in range(7):
+        page.click('#step')  # forward to x1*w1 + x2*w2
+    assert page.text_content('#narration') == \
+        "x1*w1 + x2*w2 = x1*w1 + x2*w2 = \u22126.0 + 0.0 = \u22126.0"
+    chips = page.eval_on_selector_all('#narration .name', """ns => ns.map(n => [n.textContent,
+        getComputedStyle(n).fontFamily, getComputedStyle(n).borderTopStyle])""")
+    words = page.evaluate("getComputedStyle(document.getElementById('narration')).fontFamily")
+    assert [name for name, _, _ in chips] == ['x1*w1 + x2*w2', 'x1*w1', 'x2*w2']
+    assert all(font != words and border == 'solid' for _, font, border in chips)
+
+
+@needs_chromium
+def test_the_legend_says_what_the_colours_mean_with_and_without_params(open_page):
+    v = lecture_neuron()
+    page = open_page(explore(v['o']), width=1024, height=700)
+    colours = "ds => ds.map(d => d.textContent)"
+    assert page.eval_on_selector_all('.legend > div:not(.note)', colours) == ['leaf', 'intermediate', 'output']
+    assert "No params= given: leaves are drawn alike and nudge moves the labelled ones" in page.text_content('.legend')
+    assert page.eval_on_selector_all('.value', 'gs => gs.map(g => g.classList[1])').count('leaf') == 5
+    page = open_page(explore(v['o'], params=[v['w1'], v['w2'], v['b']]), width=1024, height=700)
+    assert page.eval_on_selector_all('.legend > div:not(.note)', colours) == \
+        ['parameter (params=)', 'input (other leaves)', 'intermediate', 'output']
+    assert page.locator('.legend .note').count() == 0
