@@ -803,8 +803,6 @@ def test_page_loads_offline_without_console_errors_and_a_screenshot(open_page, t
     assert {url for url in page.requests} == {page.url}  # not one request beyond the file
     png = page.screenshot(path=tmp_path / 'explorer.png')
     assert png[:8] == b'\x89PNG\r\n\x1a\n'
-    if os.environ.get('MICROGRAD_EXPLORER_SCREENSHOT'):  # how docs/images/explorer.png is made
-        shutil.copy(tmp_path / 'explorer.png', os.environ['MICROGRAD_EXPLORER_SCREENSHOT'])
 
 
 @needs_chromium
@@ -993,3 +991,26 @@ def test_the_legend_says_what_the_colours_mean_with_and_without_params(open_page
     assert page.eval_on_selector_all('.legend > div:not(.note)', colours) == \
         ['parameter (params=)', 'input (other leaves)', 'intermediate', 'output']
     assert page.locator('.legend .note').count() == 0
+
+
+# the screenshots in docs/images, as scripts/explorer_screenshots.py takes them: name, (width, height)
+PICTURES = {'explorer.png': (1800, 420), 'explorer_1024.png': (1024, 700), 'explorer_notebook.png': (800, 500)}
+
+
+def png_size(path):
+    png = pathlib.Path(path).read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    return int.from_bytes(png[16:20], 'big'), int.from_bytes(png[20:24], 'big')
+
+
+@needs_chromium
+def test_the_screenshot_script_takes_the_pictures_in_the_docs(tmp_path):
+    subprocess.run([sys.executable, 'scripts/explorer_screenshots.py', '--out', str(tmp_path), '--chromium', CHROMIUM],
+                   cwd=ROOT, check=True, capture_output=True)
+    assert {name: png_size(tmp_path / name) for name in PICTURES} == PICTURES
+
+
+def test_the_docs_show_the_scripts_pictures():
+    assert {name: png_size(ROOT / 'docs' / 'images' / name) for name in PICTURES} == PICTURES
+    drawing = (ROOT / 'docs' / 'drawing.md').read_text(encoding='utf-8')
+    assert all(f'(images/{name})' in drawing for name in PICTURES)
