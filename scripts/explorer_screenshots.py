@@ -6,7 +6,10 @@ explorer_1024.png: the README's expression g in a 1024 px window, halfway throug
 explorer_notebook.png: a Neuron's graph in an 800 x 500 frame, as a notebook cell shows it.
 """
 import argparse
+import contextlib
+import io
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
@@ -14,9 +17,9 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's micrograd, installed or not
 
-from micrograd.engine import Value  # noqa: E402
 from micrograd.explore import explore  # noqa: E402
 from micrograd.nn import Neuron  # noqa: E402
+from render_readme_graph import lecture_values  # noqa: E402  (beside this script)
 
 BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                 '--disable-component-update', '--disable-sync', '--no-first-run']
@@ -24,37 +27,17 @@ BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networkin
 
 def lecture_neuron():
     """the lecture's neuron, its labels as the lecture types them; w1, w2, b the parameters"""
-    x1, x2 = Value(2.0, label='x1'), Value(0.0, label='x2')
-    w1, w2 = Value(-3.0, label='w1'), Value(1.0, label='w2')
-    b = Value(6.8813735870195432, label='b')
-    x1w1 = x1 * w1
-    x1w1.label = 'x1*w1'
-    x2w2 = x2 * w2
-    x2w2.label = 'x2*w2'
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = 'x1*w1 + x2*w2'
-    n = x1w1x2w2 + b
-    n.label = 'n'
-    o = n.tanh()
-    o.label = 'o'
-    return explore(o, params=[w1, w2, b])
+    v = lecture_values()
+    return explore(v['o'], params=[v['w1'], v['w2'], v['b']])
 
 
 def readme_g():
-    """the README's first example, word for word: no labels, so every value is named #i"""
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    return explore(g)
+    """the README's first example, run as written: nothing labelled, so every value is named #i"""
+    block = re.search(r'```python\n(.*?)```', (ROOT / 'README.md').read_text(encoding='utf-8'), re.S).group(1)
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(block, namespace)
+    return explore(namespace['g'])
 
 
 def unlabelled_neuron():

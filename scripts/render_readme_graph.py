@@ -19,8 +19,8 @@ def readme_neuron():
     return draw_dot(y)
 
 
-def lecture_neuron():
-    """the lecture's tanh neuron, its bias chosen so that o = tanh(n) = 1/sqrt(2)"""
+def lecture_values():
+    """the lecture's tanh neuron, its bias chosen so that o = tanh(n) = 1/sqrt(2): its values by label"""
     x1 = Value(2.0, label='x1')
     x2 = Value(0.0, label='x2')
     w1 = Value(-3.0, label='w1')
@@ -36,6 +36,11 @@ def lecture_neuron():
     n.label = 'n'
     o = n.tanh()
     o.label = 'o'
+    return {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n, o)}
+
+
+def lecture_neuron():
+    o = lecture_values()['o']
     o.backward()
     return draw_dot(o)
 

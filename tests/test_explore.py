@@ -5,7 +5,9 @@ The page writes a minus sign as \u2212 (−), a real one, and numbers with 4 sig
 The first half reads the data the page embeds; the second half drives the page in a real headless
 Chromium (the system's, through Playwright), as a learner would.
 """
+import contextlib
 import html
+import io
 import json
 import math
 import os
@@ -839,20 +841,12 @@ def test_laid_out_left_to_right_as_draw_dot_draws_it():
 # ---- readable on ordinary screens: a 1024 px window and a notebook cell, graphs without labels ----
 
 def readme_g():
-    """the README's first example, word for word: nothing labelled, so every value is named #i"""
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    return g
+    """the README's first example, run as written: nothing labelled, so every value is named #i"""
+    block = re.search(r'```python\n(.*?)```', (ROOT / 'README.md').read_text(encoding='utf-8'), re.S).group(1)
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(block, namespace)
+    return namespace['g']
 
 
 def unlabelled_neuron():
