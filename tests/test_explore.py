@@ -949,7 +949,8 @@ def test_each_step_scrolls_its_value_into_view_and_the_graph_uses_the_height(ope
 def test_every_box_shows_the_name_the_narration_uses(open_page):
     # the README's g has no labels: the narration said #25 and no box said which value that was
     page = open_page(explore(readme_g()), width=1024, height=700)
-    boxes = page.eval_on_selector_all('.value', "gs => gs.map(g => [g.dataset.name, g.querySelector('.name').textContent])")
+    boxes = page.eval_on_selector_all(
+        '.value', "gs => gs.map(g => [g.dataset.name, g.querySelector('.name').textContent])")
     assert all(name == shown for name, shown in boxes) and len(boxes) == len(trace_nodes(readme_g())[0])
     assert [name for name, _ in boxes] == [f'#{i}' for i in range(len(boxes))]
     for _ in step_through(page.main_frame):

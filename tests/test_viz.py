@@ -282,7 +282,8 @@ def test_highlight_and_max_nodes_may_be_numpy_integers():
 
 def drawn_texts(dot):
     """every text dot draws in the SVG, as a browser reads it"""
-    return [html.unescape(t) for t in re.findall(r'<text[^>]*>([^<]*)</text>', dot.pipe(format='svg', encoding='utf-8'))]
+    svg = dot.pipe(format='svg', encoding='utf-8')
+    return [html.unescape(t) for t in re.findall(r'<text[^>]*>([^<]*)</text>', svg)]
 
 
 AS_TYPED = ['&amp;', 'a & b', '&lt;b&gt;', '&#65;', '\\N', '\\G', 'x\\ly', 'w|{1}<2> "q" \\', '<b>x</b>',
