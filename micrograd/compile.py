@@ -153,15 +153,29 @@ def _record(fn, params, args, has_aux):
             slot[order[i]] = len(slot)
             consts.append(order[i])
         leaf_slots[i] = slot[order[i]]
-    return _Tape(ops=list(map(operator.attrgetter('_op'), order)), lens=lens, kids=kids,
+    return _Tape(ops=_replay_ops(order), lens=lens, kids=kids,
                  leaf_slots=leaf_slots, consts=consts, n_params=len(params), n_inputs=len(inputs),
                  aux=[position[v] for v in aux])
 
 
+def _replay_ops(order):
+    """each node's _op, but a division's: its * node is '/' (it holds a / b, not a * (1/b)), and its
+    **-1 node '1/' (it holds IEEE 1/b: inf for a subnormal b, where b ** -1 raises as Python's)"""
+    ops = list(map(operator.attrgetter('_op'), order))
+    divisions = [i for i, v in enumerate(order) if v._grad_fn is Value._div_backward]
+    inverses = {order[i]._prev[1] for i in divisions}
+    for i in divisions:
+        ops[i] = '/'
+    for i, v in enumerate(order):
+        if v in inverses:
+            ops[i] = '1/'
+    return ops
+
+
 # --- the schedule: sums folded, forward groups by depth and op, backward levels ----------------------
 
-LEAF, ADD, MUL, DOT, RELU, ABS, MAX, SELECT, ENGINE = range(9)   # node kinds
-_KINDS = {'+': ADD, '*': MUL, 'dot': DOT, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT}
+LEAF, ADD, MUL, DOT, RELU, ABS, MAX, SELECT, ENGINE, DIV = range(10)   # node kinds
+_KINDS = {'+': ADD, '*': MUL, 'dot': DOT, 'ReLU': RELU, 'abs': ABS, 'max': MAX, 'select': SELECT, '/': DIV}
 _ENGINE_OPS = {'tanh': Value.tanh, 'exp': Value.exp, 'log': Value.log, 'sigmoid': Value.sigmoid,
                'softplus': Value.softplus}
 
@@ -198,7 +212,8 @@ class _Group:
     lo: int
     hi: int
     table: np.ndarray    # the operands' slots: one row per operand (or term), one column per node
-    factor: np.ndarray | None   # sums: each term is values[table] * values[factor] (None: all 1.0)
+    factor: np.ndarray | None   # sums: each term is values[table] * values[factor] (None: all 1.0);
+    #                             DIV: the divisors' slots
     op: Callable | None  # ENGINE: the engine's op on one Value, e.g. Value.tanh
 
 
@@ -280,6 +295,8 @@ def _engine_op(op):
     """the engine's op on one Value for an _op string: 'tanh', '**2' (a power), '2**' (2 ** x)"""
     if op in _ENGINE_OPS:
         return _ENGINE_OPS[op]
+    if op == '1/':   # a division's **-1 node, made by the engine's own division of 1.0 by b
+        return lambda b: (1.0 / b)._prev[1]
     try:
         if op.startswith('**'):
             n = int(op[2:]) if op[2:].lstrip('-').isdigit() else float(op[2:])
@@ -324,7 +341,7 @@ def _fold(tape, kind, opkey):
     # a product (w * x) is a dot of one pair: operand i of n pairs is multiplied by operand i +- n,
     # and dot's backward adds w0's term, x0's, w1's, x1's, ...
     half = np.maximum(lens // 2, 1)[parent]
-    paired = (kind[parent] == MUL) | (kind[parent] == DOT)
+    paired = (kind[parent] == MUL) | (kind[parent] == DOT) | (kind[parent] == DIV)
     partner = kids[np.where(paired, first[parent] + (side + half) % (2 * half), np.arange(len(kids)))]
     graph = _Graph(kind=kind, opkey=opkey, top=top, fused=shares & (kind == MUL),
                    gsrc=_roots(np.where(shares, top[user], np.arange(n))), slot=np.full(n, -1, np.int64),
@@ -392,8 +409,11 @@ def _forward_groups(graph, nodes, depth, terms, engine_ops, one):
         at = starts[members] + np.arange(terms[members[0]])[:, None]
         kind = int(graph.kind[members[0]])
         plain = not _is_sum(kind) or (right[at] == one).all()
+        factor = None if plain else right[at]
+        if kind == DIV:   # a / b reads b, the child of its **-1 operand
+            factor = graph.slot[child[starts[child[starts[members] + 1]]]]
         groups.append(_Group(kind=kind, lo=int(graph.slot[members[0]]), hi=int(graph.slot[members[-1]]) + 1,
-                             table=left[at], factor=None if plain else right[at],
+                             table=left[at], factor=factor,
                              op=engine_ops.get(int(graph.opkey[members[0]]))))
     return groups
 
@@ -414,14 +434,15 @@ def _backward_levels(graph, used, plan):
     # local derivatives come from one buffer: the values, each op's extra (abs's sign),
     # the used parameters' grads. A product's is the other factor, a sum's (and the specials') 1.0
     kind = graph.kind[graph.parent]
-    local = np.select([(kind == MUL) | (kind == DOT), kind == ABS],
+    local = np.select([(kind == MUL) | (kind == DOT) | (kind == DIV), kind == ABS],
                       [graph.slot[graph.partner], n_values + graph.slot[graph.parent]], plan.one)
     # one row per field, one column per term: the parameters' own terms first, then the links'
     params_terms = np.zeros((5, k), np.int64)
     params_terms[0] = 2 * n_values + np.arange(k)   # a parameter's .grad, times
     params_terms[1] = n_values                       # the grads' last slot, which holds 1.0
     other = np.where(kind == MAX, graph.slot[graph.child], graph.side)
-    special = (kind >= MAX) | (kind == RELU)   # terms made by the op's own rule, not a product
+    # terms made by the op's own rule, not a product; a division's term for a is grad / b
+    special = np.isin(kind, (RELU, MAX, SELECT, ENGINE)) | ((kind == DIV) & (graph.side == 0))
     links_terms = np.stack([local, graph.slot[source], np.where(special, kind, 0),
                             graph.slot[graph.parent], other])
     local, grads, special, parents, other = np.hstack([params_terms, links_terms])[:, order]
@@ -430,7 +451,7 @@ def _backward_levels(graph, used, plan):
     levels = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         new = np.r_[True, child[lo + 1:hi] != child[lo:hi - 1]]   # a level's terms are sorted by child
-        specials = {name: at for name in (RELU, MAX, SELECT, ENGINE)
+        specials = {name: at for name in (RELU, MAX, SELECT, ENGINE, DIV)
                     for at in [np.flatnonzero(special[lo:hi] == name)] if len(at)}
         levels.append(_Level(locals=local[lo:hi], grads=grads[lo:hi], parents=parents[lo:hi],
                              other=other[lo:hi], segment=np.cumsum(new) - 1,
@@ -490,6 +511,9 @@ class _Replay:
                 values[out] = _sum_rows(terms)
             elif group.kind == MUL:
                 values[out] = operands[0] * operands[1]
+            elif group.kind == DIV:   # b is never 0 here: its **-1 node, computed first, refused it
+                extra[out] = divisor = values[group.factor]
+                values[out] = operands[0] / divisor
             elif group.kind == RELU:
                 values[out] = np.where(operands[0] < 0, 0.0, operands[0])
             elif group.kind == ABS:
@@ -530,6 +554,8 @@ class _Replay:
             best, ties = self.values[parents], self.extra[parents]
             share = grad / np.maximum(ties, 1) * (self.values[other] == best)
             return np.where(ties == 0, np.nan, share)
+        if kind == DIV:   # d/da a/b = 1/b, computed as the engine does: out.grad / b
+            return grad / self.extra[parents]
         if kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
             return np.where(self.extra[parents] == other, grad, -0.0)
         return list(map(_engine_term, map(made.__getitem__, parents.tolist()), grad.tolist()))

@@ -124,6 +124,29 @@ def test_every_op_matches_eager_bitwise_as_every_branch_flips(a, b):
                               param_values=[(a, b), (-a, b), (a, -b), (-a, -b)])
 
 
+def test_division_replays_exactly_where_the_quotient_is_a_float():
+    # the engine divides (a / b, out.grad / b), it does not multiply by 1/b: for a subnormal
+    # divisor 1/b is inf while the quotient and most gradients are floats, and the replay must
+    # neither raise (as b ** -1 does) nor round twice
+    pa, pb = Value(1e-300), Value(1e-155)
+    fn = lambda x: pa / (pb * x[0]) + x[1] / pb + (pa / x[1]).relu()
+    assert_replays_like_eager(fn, [pa, pb], [[1.0, 3.0], [0.5, 7.0], [-2.0, 1e-310]],
+                              param_values=[(1e-300, 1e-155), (3.0, 1e-310), (-1.5, 7.0)])
+    (pa.data, pa.grad), (pb.data, pb.grad) = (1e-300, 0.0), (1e-155, 0.0)
+    step = compile(lambda x: pa / pb * x[0], [pa, pb], ([1.0],))
+    step([1.0])
+    pt, bt = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1e-300, 1e-155))
+    (pt / bt).backward()
+    assert pb.grad == bt.grad.item() == -1e10   # through b**-2 this was -inf
+
+
+def test_division_by_zero_is_refused_as_eagerly():
+    pa, pb = Value(1.0), Value(2.0)
+    step = compile(lambda x: pa / (pb * x[0]), [pa, pb], ([1.0],))
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        step([0.0])
+
+
 @pytest.mark.parametrize("loss_fn", [
     lambda m, X, y: mse_loss([m(x) for x in X], y),
     lambda m, X, y: hinge_loss([m(x) for x in X], [1.0, -1.0, 1.0, -1.0]),
