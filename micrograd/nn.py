@@ -190,6 +190,11 @@ def _as_inputs(x, nin, who):
     """
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a bare number or Value is one input, as a one-neuron layer's output
+    elif isinstance(x, (set, frozenset, dict)):
+        # a set's order is its hashes', not yours, so inputs would meet the wrong weights (sizes refuse
+        # sets too); iterating a dict gives its keys
+        raise TypeError(f"{who} takes its {nin} inputs in order, got a {type(x).__name__}: "
+                        "pass a list or tuple")
     elif getattr(x, 'ndim', None) == 0:  # iter() would only say 'iteration over a 0-d array'
         raise TypeError(f"{who} takes a sequence of {nin} inputs, got a 0-d {type(x).__name__}: "
                         f"pass x.item() for one number")
@@ -200,5 +205,14 @@ def _as_inputs(x, nin, who):
                         f"got {type(x).__name__}") from None
     x = list(x)
     if len(x) != nin:
-        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
+        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}" + _batch_hint(x, nin))
     return [xi if isinstance(xi, Value) else as_float(xi, f"{who}'s inputs[{i}]") for i, xi in enumerate(x)]
+
+
+def _batch_hint(x, nin):
+    """a hint when x looks like a batch of inputs: a module takes one input vector per call"""
+    rows = [row for row in x if not isinstance(row, (Value, numbers.Real, str))]
+    if not x or len(rows) != len(x) or not all(hasattr(row, '__len__') and len(row) == nin for row in rows):
+        return ""
+    return (f": this looks like a batch of {len(x)} inputs of {nin}; a module takes one input at a time, "
+            "so call it once per row: [model(x) for x in X]")

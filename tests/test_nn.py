@@ -313,3 +313,21 @@ def test_a_0d_array_is_refused_as_value_refuses_it(module, who):
 def test_inputs_that_are_no_sequence_are_refused_naming_the_type():
     with pytest.raises(TypeError, match=r"^MLP takes a sequence of 2 inputs \(numbers or Values\), got NoneType$"):
         MLP(2, [1], rng=0)(None)
+
+
+@pytest.mark.parametrize("module", [Neuron(3), Layer(3, 2), MLP(3, [4, 1])], ids=repr)
+@pytest.mark.parametrize("unordered", [{1.0, 2.0, 3.0}, frozenset({1.0, 2.0, 3.0}), {'a': 1.0, 'b': 2.0, 'c': 3.0}],
+                         ids=["set", "frozenset", "dict"])
+def test_modules_refuse_inputs_without_an_order(module, unordered):
+    # a set iterates by hash: {3.0, 1.0, 2.0} would meet the weights in another order, silently
+    with pytest.raises(TypeError, match=f"takes its 3 inputs in order, got a {type(unordered).__name__}"):
+        module(unordered)
+
+
+def test_a_batch_passed_to_a_module_says_to_call_it_per_row():
+    X = [[0.5, -1.0, 2.0]] * 5
+    with pytest.raises(ValueError, match=r"MLP expects 3 inputs, got 5: this looks like a batch of 5 inputs "
+                                         r"of 3.*\[model\(x\) for x in X\]"):
+        MLP(3, [4, 1])(X)
+    with pytest.raises(ValueError, match=r"^MLP expects 3 inputs, got 2$"):   # not a batch: no hint
+        MLP(3, [4, 1])([[1.0, 2.0, 3.0], [1.0, 2.0]])
