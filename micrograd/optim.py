@@ -63,14 +63,15 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self):
-        """update every parameter from its grad"""
+        """update every parameter from its grad: all of them, or, if one can't be, none"""
         lr = self.lr
         if callable(lr):
             lr = as_non_negative(lr(self.steps), f"lr (the schedule's value at step {self.steps})")
+        # every new number is computed before any is stored: a grad that raises changes nothing
+        self._update(lr, self.steps + 1)
         self.steps += 1
-        self._update(lr)
 
-    def _update(self, lr):
+    def _update(self, lr, t):
         raise NotImplementedError
 
 
@@ -85,9 +86,10 @@ class SGD(Optimizer):
         self.weight_decay = weight_decay
         self.buffers = [None] * len(self.params)  # momentum buffers, aligned with params
 
-    def _update(self, lr):
+    def _update(self, lr, t):
         # locals, not attributes, in the loop: each setting is read through _Hyperparameter.__get__
-        buffers, momentum, weight_decay = self.buffers, self.momentum, self.weight_decay
+        momentum, weight_decay = self.momentum, self.weight_decay
+        buffers, data = list(self.buffers), []
         for i, p in enumerate(self.params):
             x, g = _current(p)
             if weight_decay:
@@ -97,7 +99,9 @@ class SGD(Optimizer):
                 b = buffers[i]
                 buffers[i] = g if b is None else momentum * b + g
                 g = buffers[i]
-            p.data = x - lr * g
+            data.append(x - lr * g)
+        self.buffers = buffers
+        _store(self.params, data)
 
 
 class Adam(Optimizer):
@@ -114,25 +118,31 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)  # first moment, aligned with params
         self.v = [0.0] * len(self.params)  # second moment
 
-    def _update(self, lr):
+    def _update(self, lr, t):
         beta1, beta2 = self.betas
-        t = self.steps
         # the moments start at zero, so early on they underestimate; dividing by 1 - beta**t undoes that
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1 - beta2**t)
         # locals, not attributes, in the loop: a GPT step updates thousands of parameters (3x faster)
-        m, v, eps, weight_decay = self.m, self.v, self.eps, self.weight_decay
+        m, v, eps, weight_decay = list(self.m), list(self.v), self.eps, self.weight_decay
         one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+        data = []
         for i, p in enumerate(self.params):
             x, g = _current(p)
             if weight_decay:
                 g = g + weight_decay * x
             m[i] = beta1 * m[i] + one_minus_beta1 * g
             v[i] = beta2 * v[i] + one_minus_beta2 * g * g
-            p.data = x - step_size * m[i] / (math.sqrt(v[i]) / bias_correction2_sqrt + eps)
+            data.append(x - _divide(step_size * m[i], math.sqrt(v[i]) / bias_correction2_sqrt + eps))
+        self.m, self.v = m, v
+        _store(self.params, data)
 
 
 def _as_params(params):
+    if hasattr(params, 'parameters') and not isinstance(params, (list, tuple)):
+        # torch.optim refuses a module too (its parameters are a choice: all, or one layer's)
+        raise TypeError(f"an optimizer takes a list of Values, got the {type(params).__name__} itself: "
+                        "pass model.parameters()")
     params = list(params)  # a generator such as model.parameters() elsewhere: read it once
     if not params:
         raise ValueError("optimizer got an empty parameter list")
@@ -150,3 +160,16 @@ def _as_params(params):
 def _current(p):
     # a data or grad set by hand may be a NumPy scalar: its arithmetic would make the model float32
     return float(p.data), float(p.grad)
+
+
+def _divide(x, y):
+    """x / y with IEEE's answer where Python raises: 0 / 0 is nan and x / 0 is ±inf, as torch's
+    Adam gives for eps=0 and an all-zero gradient history"""
+    if y == 0:
+        return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x)
+    return x / y
+
+
+def _store(params, data):
+    for p, x in zip(params, data):
+        p.data = x

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from micrograd.engine import Value
+from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam
 
 INIT = [0.5, -1.25, 2.0, 0.0, -0.3]
@@ -323,3 +324,35 @@ def test_bad_hyperparameters_assigned_later_raise_naming_them(name, value, error
     opt = SGD([Value(1.0)], lr=0.1)
     with pytest.raises(error, match=name):
         setattr(opt, name, value)
+
+
+def test_adam_with_eps_zero_gives_torchs_nan_for_an_all_zero_gradient():
+    ps = [Value(1.0), Value(2.0)]
+    ps[1].grad = 0.5   # ps[0]'s gradient is exactly 0: torch divides 0 by 0
+    pt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    pt.grad = torch.tensor([0.0, 0.5], dtype=torch.float64)
+    Adam(ps, lr=0.1, eps=0).step()
+    torch.optim.Adam([pt], lr=0.1, eps=0).step()
+    assert math.isnan(ps[0].data) and math.isnan(pt[0].item())
+    assert ps[1].data == pt[1].item()
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: Adam(ps, lr=0.1)],
+                         ids=["SGD", "Adam"])
+def test_a_step_that_fails_changes_nothing(make):
+    ps = [Value(1.0), Value(2.0), Value(3.0)]
+    for p in ps:
+        p.grad = 0.5
+    opt = make(ps)
+    opt.step()
+    state = [p.data for p in ps], opt.steps, dict(vars(opt))
+    ps[2].grad = None   # a gradient set by hand to something that is not a number
+    with pytest.raises((TypeError, ValueError)):
+        opt.step()
+    assert ([p.data for p in ps], opt.steps, dict(vars(opt))) == state   # no parameter moved, no moment
+
+
+@pytest.mark.parametrize("opt", [SGD, Adam])
+def test_an_optimizer_given_a_model_says_to_pass_its_parameters(opt):
+    with pytest.raises(TypeError, match=r"got the MLP itself: pass model.parameters\(\)"):
+        opt(MLP(2, [3, 1]), lr=0.1)
