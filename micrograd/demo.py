@@ -94,7 +94,9 @@ class Progress:
     """one line per step, or on a terminal a single line redrawn in place; keeps every loss
 
     With accuracies (moons, lecture) a line shows the step's accuracy; without (names), how many
-    names a second the training has done so far. A loss that is nan or inf raises Diverged.
+    names a second the training has done so far. A loss that is nan or inf raises Diverged. Steps
+    count from 1 everywhere (step k/N: k steps done), on a terminal or not; losses print with six
+    significant digits, so a diverging one reads 3.2e+140, not 140 digits.
     """
 
     def __init__(self, steps, stream=None):
@@ -107,7 +109,7 @@ class Progress:
     def __call__(self, k, loss, acc=None):
         self.losses.append(loss)
         if not math.isfinite(loss):
-            raise Diverged(f"the loss is {loss} at step {k}")
+            raise Diverged(f"the loss is {loss} at step {k + 1}")
         if acc is None:
             rate = (k + 1) / max(time.perf_counter() - self.start, 1e-9)
             tail, plain_tail = f"{rate:6.1f} names/s", f"names/s {rate:.1f}"
@@ -117,12 +119,12 @@ class Progress:
             done = 30 * (k + 1) // self.steps
             bar = '#' * done + '.' * (30 - done)
             self.stream.write(f"\rstep {k + 1:>{len(str(self.steps))}}/{self.steps} [{bar}] "
-                              f"loss {loss:.6f} {tail}")
+                              f"loss {loss:<10.6g} {tail}")
             if k + 1 == self.steps:
                 self.stream.write('\n')
-        elif k % max(1, self.steps // 100) == 0 or k + 1 == self.steps:
+        elif k == 0 or (k + 1) % max(1, self.steps // 100) == 0 or k + 1 == self.steps:
             # a line a step up to 100 steps, as the original's demo; a log of 1,000 gets 100 lines
-            self.stream.write(f"step {k} loss {loss:.6f} {plain_tail}\n")
+            self.stream.write(f"step {k + 1}/{self.steps} loss {loss:.6g} {plain_tail}\n")
         self.stream.flush()
 
     def end_line(self):
@@ -156,19 +158,36 @@ def plot_boundary(model, xs, ys, path, h=0.25):
 
 
 def plot_losses(losses, path):
-    """save the loss of every step as a PNG"""
+    """save the loss of every step as a PNG, with its moving average where the steps are noisy"""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
-    ax.plot(range(len(losses)), losses)
-    if min(losses) > 0:
-        ax.set_yscale('log')  # the loss falls by orders of magnitude
+    window = moving_window(len(losses))
+    if window > 1:  # one name a step (names) makes a band: the average shows the fall through it
+        ax.plot(range(1, len(losses) + 1), losses, alpha=0.3, label="loss of each step")
+        ax.plot(range(window, len(losses) + 1), moving_average(losses, window),
+                label=f"mean of the last {window} steps")
+        ax.legend()
+    else:
+        ax.plot(range(1, len(losses) + 1), losses)
+    if min(losses) > 0 and max(losses) > 10 * min(losses):
+        ax.set_yscale('log')  # a loss that falls by orders of magnitude; a narrower one reads better linear
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title("training loss")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def moving_window(steps):
+    """the moving average's width: 1 (none) up to 200 steps, then a twentieth of the steps"""
+    return 1 if steps <= 200 else steps // 20
+
+
+def moving_average(losses, window):
+    """the mean of each run of window consecutive losses, left to right"""
+    return [math.fsum(losses[i:i + window]) / window for i in range(len(losses) - window + 1)]
 
 
 def main(argv=None):
@@ -261,7 +280,7 @@ def _diverged(error, progress, out, task):
     if isinstance(error, Diverged):
         what = str(error)
     else:
-        what = f"training failed at step {len(progress.losses)} ({error})"
+        what = f"training failed at step {len(progress.losses) + 1} ({error})"  # the step that failed
     print(f"{what}: lower --lr", file=sys.stderr)
     finite = [x for x in progress.losses if math.isfinite(x)]
     if finite:  # the boundary of a model with nan weights is no picture: only the loss curve

@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.datasets import make_moons
 
-from micrograd.demo import Diverged, Progress, main, moons_loss, train
+from micrograd.demo import Diverged, Progress, main, moons_loss, moving_average, moving_window, train
 from micrograd.nn import MLP
 from micrograd.optim import SGD
 
@@ -43,7 +43,7 @@ def test_cli_trains_moons_and_saves_both_plots(tmp_path):
     result = run_demo('--steps', '3', '--out', 'plots', cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     # stdout is a pipe, not a terminal: one plain line per step
-    assert re.findall(r'^step (\d+) loss [\d.]+ accuracy [\d.]+%$', result.stdout, re.M) == ['0', '1', '2']
+    assert re.findall(r'^step (\d+)/3 loss [\d.]+ accuracy [\d.]+%$', result.stdout, re.M) == ['1', '2', '3']
     assert 0 <= final_accuracy(result.stdout) <= 1
     paths = saved_paths(result.stdout, tmp_path)
     assert [os.path.relpath(p, tmp_path) for p in paths] == [os.path.join('plots', 'moons_boundary.png'),
@@ -118,7 +118,7 @@ def test_adam_and_minibatches_run_through_main(tmp_path, capsys):
                  '--out', str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert 'adam for 4 steps, batches of 2' in out
-    assert len(re.findall(r'^step \d+ loss', out, re.M)) == 4
+    assert len(re.findall(r'^step \d+/\d+ loss', out, re.M)) == 4
 
 
 def test_minibatches_are_distinct_samples_with_their_own_labels():
@@ -160,7 +160,14 @@ def test_progress_off_a_terminal_prints_plain_lines():
     progress = Progress(2, stream)
     progress(0, 0.5, 0.25)
     progress(1, 0.25, 1.0)
-    assert stream.getvalue() == "step 0 loss 0.500000 accuracy 25.0%\nstep 1 loss 0.250000 accuracy 100.0%\n"
+    # counted from 1, as on a terminal (step 2/2 is the last), and six significant digits
+    assert stream.getvalue() == "step 1/2 loss 0.5 accuracy 25.0%\nstep 2/2 loss 0.25 accuracy 100.0%\n"
+
+
+def test_progress_prints_a_huge_loss_in_six_digits():
+    stream = io.StringIO()
+    Progress(1, stream)(0, 3.25e140, 0.5)
+    assert stream.getvalue() == "step 1/1 loss 3.25e+140 accuracy 50.0%\n"   # not 141 digits
 
 
 def torch_twin(model):
@@ -226,7 +233,7 @@ def test_fast_trains_exactly_as_eager(tmp_path, capsys, extra):
     eager = capsys.readouterr().out
     assert main(args + ['--fast']) == 0
     fast = capsys.readouterr().out
-    lines = re.compile(r'^(step \d+ loss .*|final accuracy: .*|predictions: .*)$', re.M)
+    lines = re.compile(r'^(step \d+/\d+ loss .*|final accuracy: .*|predictions: .*)$', re.M)
     assert len(lines.findall(eager)) >= 6
     assert lines.findall(fast) == lines.findall(eager)
 
@@ -239,8 +246,8 @@ def test_cli_trains_names_prints_20_names_and_saves_the_loss_curve(tmp_path):
     assert result.returncode == 0, result.stderr
     assert 'GPT(vocab 27, n_layer=1, n_embd=16, n_head=4, block_size=16, 4192 parameters)' in result.stdout
     assert 'adam for 3 steps (lr 0.01 decaying to 0)' in result.stdout
-    steps = re.findall(r'^step (\d+) loss ([\d.]+) names/s [\d.]+$', result.stdout, re.M)
-    assert [k for k, _ in steps] == ['0', '1', '2']
+    steps = re.findall(r'^step (\d+)/3 loss ([\d.]+) names/s [\d.]+$', result.stdout, re.M)
+    assert [k for k, _ in steps] == ['1', '2', '3']
     # an untrained model of 27 tokens: about log(27) = 3.2958 per token
     assert all(abs(float(loss) - math.log(27)) < 0.5 for _, loss in steps)
     samples = SAMPLE_LINE.findall(result.stdout)
@@ -257,7 +264,7 @@ def test_names_fast_trains_and_samples_exactly_as_eager(tmp_path, capsys):
     eager = capsys.readouterr().out
     assert main(args + ['--fast']) == 0
     fast = capsys.readouterr().out
-    lines = re.compile(r'^(step \d+ loss [\d.]+|sample +\d+: .*)', re.M)
+    lines = re.compile(r'^(step \d+/\d+ loss [\d.]+|sample +\d+: .*)', re.M)
     assert len(lines.findall(eager)) == 24
     assert lines.findall(fast) == lines.findall(eager)
     assert re.search(r'\(\d+\.\d names/s, [1-4] recordings\)', fast)
@@ -300,7 +307,7 @@ def test_a_diverging_run_says_so_in_one_line_and_exits_1(task, tmp_path):
     k = int(re.search(r'at step (\d+)', result.stderr).group(1))
     assert k >= 1
     # the steps before it were printed and their loss curve saved; no accuracy, no samples
-    assert len(re.findall(r'^step \d+ loss [\d.]+ ', result.stdout, re.M)) == k
+    assert len(re.findall(r'^step \d+/20 loss [\d.e+-]+ ', result.stdout, re.M)) == k - 1   # step k diverged
     assert saved_paths(result.stdout, tmp_path) == [os.path.join(tmp_path, 'plots', f'{task}_loss.png')]
     assert_valid_png(os.path.join(tmp_path, 'plots', f'{task}_loss.png'), 600, 400)
 
@@ -311,7 +318,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stdout:  # wait until training runs
-            if line.startswith('step 0 '):
+            if line.startswith('step 1/'):
                 break
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -328,13 +335,13 @@ def test_progress_for_names_shows_names_per_second():
     progress(0, 3.3)
     progress(1, 3.1)
     assert progress.losses == [3.3, 3.1]
-    assert re.search(r'step 2/2 \[#{30}\] loss 3\.100000 +[\d.]+ names/s\n$', stream.getvalue())
+    assert re.search(r'step 2/2 \[#{30}\] loss 3\.1 +[\d.]+ names/s\n$', stream.getvalue())
 
 
 def test_progress_raises_on_a_loss_that_is_not_finite():
     progress = Progress(5, io.StringIO())
     progress(0, 1.0, 0.5)
-    with pytest.raises(Diverged, match="the loss is inf at step 1"):
+    with pytest.raises(Diverged, match="the loss is inf at step 2"):   # the second step
         progress(1, math.inf, 0.5)
 
 
@@ -350,7 +357,8 @@ def test_an_overflow_during_training_says_so_in_one_line(tmp_path, capsys, monke
     monkeypatch.setattr(gpt, 'train_step', overflowing_step)
     assert main(['--task', 'names', '--steps', '5', '--out', str(tmp_path)]) == 1
     captured = capsys.readouterr()
-    assert captured.err == "training failed at step 2 (exp(800.0) is too large for a float): lower --lr\n"
+    # two steps done, the third failed
+    assert captured.err == "training failed at step 3 (exp(800.0) is too large for a float): lower --lr\n"
     assert f"saved {tmp_path / 'names_loss.png'}" in captured.out  # the two steps before it
 
 
@@ -359,5 +367,12 @@ def test_progress_off_a_terminal_prints_at_most_about_100_lines():
     progress = Progress(1000, stream)
     for k in range(1000):
         progress(k, 1.0)
-    printed = [int(line.split()[1]) for line in stream.getvalue().splitlines()]
-    assert printed == list(range(0, 1000, 10)) + [999]  # every 10th step, and the last
+    printed = [line.split()[1] for line in stream.getvalue().splitlines()]
+    assert printed == ['1/1000'] + [f'{k}/1000' for k in range(10, 1001, 10)]  # the first, then every 10th
+
+
+def test_the_loss_plot_averages_a_noisy_run():
+    assert moving_window(100) == 1 and moving_window(1000) == 50
+    losses = [3.0, 1.0, 2.0, 6.0]
+    assert moving_average(losses, 2) == [2.0, 1.5, 4.0]
+    assert moving_average(losses, 4) == [3.0]
