@@ -164,9 +164,11 @@ class GPT(Module):
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
         rng = as_rng(rng)
         cache, token, name = self._empty_cache(), self.bos, []
-        for pos in range(self.block_size):
-            probs = softmax([logit / temperature for logit in self.logits(token, pos, cache)])
-            token = rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]
+        # block_size - 1 characters at most: encode() and training take no more, since the name's
+        # closing BOS needs the last position
+        for pos in range(self.block_size - 1):
+            weights = _weights(self.logits(token, pos, cache), temperature)
+            token = rng.choices(range(len(weights)), weights=weights)[0]
             if token == self.bos:
                 break
             name.append(self.chars[token])
@@ -241,6 +243,17 @@ def train(model, names, steps, optimizer=None, report=None, step=train_step):
 
 def _add(xs, ys):
     return [x + y for x, y in zip(xs, ys)]
+
+
+def _weights(logits, temperature):
+    """softmax(logits / temperature) as numbers to draw a token by"""
+    scaled = [logit / temperature for logit in logits]
+    if any(math.isinf(x.data) for x in scaled):
+        # a temperature so small that 1/temperature takes a logit past the float range: softmax's limit
+        # as the temperature falls, the likeliest tokens only
+        best = max(logit.data for logit in logits)
+        return [float(logit.data == best) for logit in logits]
+    return [p.data for p in softmax(scaled)]
 
 
 def _matrix(rng, nout, nin, std):

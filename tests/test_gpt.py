@@ -38,7 +38,7 @@ def reference_training(names, steps, rng):
         loss.backward()
         model.adam(step, steps)
         losses.append(loss.data)
-    return losses, model.params, lambda temperature=0.5: model.sample(rng, temperature)
+    return losses, model, lambda temperature=0.5: model.sample(rng, temperature)
 
 
 def shuffled_names(seed=42):
@@ -86,7 +86,7 @@ def test_weights_are_drawn_in_the_published_order():
 
 def test_training_losses_match_the_published_algorithm():
     names, rng = shuffled_names()
-    want, want_params, _ = reference_training(names, 20, rng)
+    want, published, _ = reference_training(names, 20, rng)
     names, rng = shuffled_names()
     model = GPT(rng=rng)
     got = train(model, names, 20, adam(model, 20))
@@ -94,14 +94,18 @@ def test_training_losses_match_the_published_algorithm():
     # does (lr / (1 - beta1**t) first), the reference as published (m_hat, v_hat); the loss takes
     # log_softmax's target, the reference the log of softmax's
     assert got == pytest.approx(want, rel=1e-12)
-    assert [p.data for p in model.parameters()] == pytest.approx([p.data for p in want_params],
+    assert [p.data for p in model.parameters()] == pytest.approx([p.data for p in published.params],
                                                                  rel=1e-10, abs=1e-13)
 
 
 def test_sampled_names_match_the_published_sampling():
     names, rng = shuffled_names()
-    _, _, sample = reference_training(names, 3, rng)
+    _, published, sample = reference_training(names, 3, rng)
+    # one difference, on purpose: a name ends after block_size - 1 characters, the most encode() and
+    # training take (the published loop draws a 16th that no name of the training set can have)
+    published.block_size -= 1
     want = [sample() for _ in range(5)]
+    assert max(map(len, want)) == 15   # the limit is reached: an untrained model rarely ends a name
     names, rng = shuffled_names()
     model = GPT(rng=rng)
     train(model, names, 3, adam(model, 3))
@@ -261,3 +265,18 @@ def test_to_torch_without_torch_says_how_to_install_it(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "ImportError: GPT.to_torch needs PyTorch: pip install torch==2.13.0" in result.stderr
+
+
+def test_every_sampled_name_can_be_encoded():
+    model = GPT(rng=3)
+    names = [model.sample(rng=k, temperature=3.0) for k in range(40)]   # hot: long names
+    assert max(map(len, names)) == model.block_size - 1
+    for name in filter(None, names):
+        model.encode(name)   # raises if sample made a name training can't take
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-300])
+def test_a_tiny_temperature_samples_the_likeliest_tokens(temperature):
+    # 1/5e-324 overflows: softmax's limit as the temperature falls, not an error inside a power
+    model = GPT(rng=3)
+    assert model.sample(rng=1, temperature=temperature) == model.sample(rng=2, temperature=1e-12)
