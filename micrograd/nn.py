@@ -103,10 +103,10 @@ class Layer(Module):
 
     def __call__(self, x):
         out = self._forward(_as_inputs(x, len(self.neurons[0].w), 'Layer'))
-        return out[0] if len(out) == 1 else out  # one neuron gives a Value, as in the original
+        return out[0] if len(out) == 1 else Outputs(out)  # one neuron gives a Value, as in the original
 
-    def _forward(self, x):
-        return [n._forward(x) for n in self.neurons]
+    def _forward(self, x):  # x: checked already; a subclass's own Neuron.__call__ runs, as in the original
+        return [n._forward(x) if type(n).__call__ is Neuron.__call__ else n(x) for n in self.neurons]
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]
@@ -135,15 +135,28 @@ class MLP(Module):
         """the outputs for x: nin numbers or Values in any sequence (a 1-d NumPy array too), or
         one number when nin is 1; a 0-d array is refused as Value refuses it: pass x.item()"""
         x = _as_inputs(x, len(self.layers[0].neurons[0].w), 'MLP')
-        for layer in self.layers:
-            x = layer._forward(x)
-        return x[0] if len(x) == 1 else x
+        for layer in self.layers:  # x checked once; a subclass's own Layer.__call__ runs, as in the original
+            x = layer._forward(x) if type(layer).__call__ is Layer.__call__ else _as_list(layer(x))
+        return x[0] if len(x) == 1 else Outputs(x)
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+class Outputs(list):
+    """a layer's outputs, one Value per neuron: a list in every way, whose .backward() says what to do"""
+
+    @property
+    def backward(self):  # a property, so hasattr(out, 'backward') stays False, as for any list
+        raise AttributeError(f"a list of {len(self)} outputs has no backward(): reduce them to one Value "
+                             "first, a loss or sum(out), then call loss.backward()")
+
+
+def _as_list(out):
+    return [out] if isinstance(out, Value) else list(out)  # a layer of one neuron gives a Value
 
 
 def _check_act(act):

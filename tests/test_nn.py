@@ -1,4 +1,5 @@
 """Neuron, Layer, MLP: the original's structure and reprs, checked against a torch twin."""
+import json
 import random
 import re
 from fractions import Fraction
@@ -331,3 +332,42 @@ def test_a_batch_passed_to_a_module_says_to_call_it_per_row():
         MLP(3, [4, 1])(X)
     with pytest.raises(ValueError, match=r"^MLP expects 3 inputs, got 2$"):   # not a batch: no hint
         MLP(3, [4, 1])([[1.0, 2.0, 3.0], [1.0, 2.0]])
+
+
+class _LoudNeuron(Neuron):
+    def __call__(self, x):
+        return super().__call__(x) * 100
+
+
+class _ShiftedLayer(Layer):
+    def __call__(self, x):
+        out = super().__call__(x)
+        return [v + 1 for v in out] if isinstance(out, list) else out + 1
+
+
+def test_an_mlp_calls_a_subclass_neuron_and_layer_as_the_original_does():
+    # the original's MLP calls each layer, each layer each neuron: an override there is part of the model
+    model = MLP(2, [3, 2], act='tanh', rng=0)
+    model.layers[0].neurons[1].__class__ = _LoudNeuron
+    model.layers[1].__class__ = _ShiftedLayer
+    twin = [[torch.tensor([w.data for w in n.w] + [n.b.data], dtype=torch.float64) for n in layer.neurons]
+            for layer in model.layers]
+    x = torch.tensor([0.5, -1.0, 1.0], dtype=torch.float64)
+    hidden = torch.stack([(row @ x).tanh() for row in twin[0]])
+    hidden[1] = hidden[1] * 100
+    h = torch.cat([hidden, torch.ones(1, dtype=torch.float64)])
+    expected = [(row @ h).item() + 1 for row in twin[1]]
+    assert [v.data for v in model([0.5, -1.0])] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("module", [Layer(2, 3, rng=0), MLP(2, [4, 3], rng=0)], ids=repr)
+def test_several_outputs_are_a_list_whose_backward_says_to_reduce_them(module):
+    out = module([0.5, -1.0])
+    assert isinstance(out, list) and out == list(out) and out[1] is list(out)[1] and len(out) == 3
+    assert repr(out) == repr(list(out)) and not hasattr(out, 'backward')  # as a list: hasattr is False
+    assert json.dumps([v.data for v in out]) == json.dumps([v.data for v in list(out)])
+    with pytest.raises(AttributeError, match=r"^a list of 3 outputs has no backward\(\): reduce them to one "
+                                             r"Value first, a loss or sum\(out\), then call loss.backward\(\)$"):
+        out.backward()
+    sum(out).backward()  # the fix it names works
+    assert all(p.grad != 0.0 for p in module.parameters()[-3:])
