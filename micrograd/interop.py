@@ -46,8 +46,10 @@ def from_torch(seq):
     """an MLP with the weights of seq, a torch.nn.Sequential of Linear layers each followed by
     ReLU, Tanh, Sigmoid or nothing
 
-    Every hidden Linear must be followed by the same activation (the MLP's act); the last one
-    may have any or none (out_act). Floating weights of any dtype become Python floats (float32
+    A module with hooks (forward, pre-forward, backward, or global ones), a parametrization
+    or pruning is refused naming it: the MLP would compute without them. Every hidden Linear
+    must be followed by the same activation (the MLP's act); the last one may have any or none
+    (out_act). Floating weights of any dtype become Python floats (float32
     ones exactly). Anything an MLP cannot represent raises ValueError naming the module,
     subclasses of Linear and of the activations included: they may compute something else.
     """
@@ -55,9 +57,11 @@ def from_torch(seq):
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
     activations = {getattr(torch.nn, name): act for act, name in ACTIVATIONS.items()}
+    _check_no_hooks(torch, seq, "the Sequential", every_module=True)
     layers = []  # [index in seq, Linear, the activation after it or None]
     for i, m in enumerate(seq):
         where = f"module {i} ({m!r})"
+        _check_no_hooks(torch, m, where)
         if type(m) is torch.nn.Linear:  # the exact class, as for activations below
             _check_linear(m, where)
             if layers and m.in_features != layers[-1][1].out_features:
@@ -101,6 +105,34 @@ def from_torch(seq):
                 wi.data = x
             neuron.b.data = bias
     return model
+
+
+def _check_no_hooks(torch, m, where, every_module=False):
+    """refuse what changes a module's numbers outside its weights: hooks, parametrizations, pruning;
+    the MLP would compute without them, or read a weight that is not the one used"""
+    from torch.nn.utils import parametrize, prune  # submodules torch does not import itself
+    if parametrize.is_parametrized(m):
+        names = ', '.join(m.parametrizations.keys())
+        raise ValueError(f"{where} has a parametrization of {names}: its weights are computed on each call; "
+                         f"torch.nn.utils.parametrize.remove_parametrizations(module, name) fixes them first")
+    # torch keeps a module's hooks in these dicts (no public way to list them)
+    kinds = [('forward pre-hook', m._forward_pre_hooks), ('forward hook', m._forward_hooks),
+             ('backward hook', m._backward_hooks), ('backward pre-hook', m._backward_pre_hooks)]
+    if every_module:  # hooks registered for every module apply to each of them
+        registry = torch.nn.modules.module
+        kinds += [('global forward pre-hook', registry._global_forward_pre_hooks),
+                  ('global forward hook', registry._global_forward_hooks),
+                  ('global backward hook', registry._global_backward_hooks),
+                  ('global backward pre-hook', registry._global_backward_pre_hooks)]
+    for kind, hooks in kinds:
+        for hook in hooks.values():
+            if isinstance(hook, prune.BasePruningMethod):
+                raise ValueError(f"{where} is pruned ({type(hook).__name__} of {hook._tensor_name}): its "
+                                 f".{hook._tensor_name} is recomputed on each call from "
+                                 f"{hook._tensor_name}_orig and a mask; torch.nn.utils.prune.remove(module, "
+                                 f"{hook._tensor_name!r}) makes the pruning permanent first")
+            raise ValueError(f"{where} has a {kind} ({getattr(hook, '__name__', type(hook).__name__)}), which "
+                             f"an MLP cannot run: remove it (handle.remove()) before from_torch")
 
 
 def _check_linear(m, where):

@@ -8,7 +8,7 @@ import random
 import stat
 
 from micrograd.floats import as_float
-from micrograd.nn import MLP, as_size
+from micrograd.nn import MLP, Layer, Neuron, as_size
 
 FORMAT = 'micrograd.mlp'
 VERSION = 1  # raised whenever the layout changes, so an old micrograd refuses a newer file by name
@@ -96,8 +96,10 @@ def _from_document(doc):
 def architecture(model):
     """the arguments that rebuild model, an MLP: model.config, checked to still describe its layers
 
-    Raises TypeError for anything but an MLP, ValueError when its layers were edited into
-    something MLP(**model.config) does not build (interop.to_torch relies on this check too).
+    Raises TypeError for anything but an MLP, and for a subclass (of MLP, Layer or Neuron) that
+    overrides __call__ or _forward or has other parameters: written as a plain MLP, what it adds
+    would be lost. ValueError when its layers were edited into something MLP(**model.config) does
+    not build. interop.to_torch relies on these checks too.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"expected an MLP, got {type(model).__name__}")
@@ -110,7 +112,37 @@ def architecture(model):
     if repr(rebuilt) != repr(model):
         raise ValueError(f"the layers of this MLP differ from what its config {config} builds; "
                          f"only a model that MLP(**model.config) rebuilds can be saved or converted")
+    _check_computes_as_mlp(model)
+    names = [name for name, _ in model.named_parameters()]
+    plain = [name for name, _ in rebuilt.named_parameters()]
+    if names != plain:  # load() and torch would build only an MLP's; the rest would be lost
+        extra, missing = [n for n in names if n not in plain], [n for n in plain if n not in names]
+        raise TypeError(f"this {type(model).__name__} has {len(names)} parameters where its MLP has "
+                        f"{len(plain)} ({len(extra)} extra {extra[:3]}, {len(missing)} missing {missing[:3]}); "
+                        + _SUBCLASS_HINT)
     return rebuilt.config  # a fresh dict, its sizes plain ints
+
+
+# a subclass may add methods, attributes and labels; one that computes differently is not an MLP's file
+_SUBCLASS_HINT = ("save and to_torch write a plain MLP, which would drop that; keep the numbers with "
+                  "json.dump(model.state_dict(), f) and rebuild your class, then model.load_state_dict(...)")
+
+
+def _check_computes_as_mlp(model):
+    """refuse a model, a layer or a neuron whose class overrides how an MLP computes, naming it"""
+    name = type(model).__name__
+    parts = [(name, model, MLP)] + [(f"layers[{i}] of this {name}", layer, Layer)
+                                    for i, layer in enumerate(model.layers)]
+    parts += [(f"layers[{i}].neurons[{j}] of this {name}", n, Neuron)
+              for i, layer in enumerate(model.layers) for j, n in enumerate(layer.neurons)]
+    for where, obj, base in parts:
+        if not isinstance(obj, base):
+            raise TypeError(f"{where} is a {type(obj).__name__}, not a {base.__name__}")
+        changed = [m for m in ('__call__', '_forward') if getattr(type(obj), m, None) is not getattr(base, m, None)]
+        if changed:
+            what = where if obj is model else f"{where}, a {type(obj).__name__},"
+            raise TypeError(f"{what} overrides {base.__name__}.{changed[0]} and may compute something else; "
+                            + _SUBCLASS_HINT)
 
 
 def _atomic_write(path, text):

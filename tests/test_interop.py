@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from micrograd.interop import from_torch, import_torch, to_torch
-from micrograd.nn import MLP
+from micrograd.engine import Value
+from micrograd.nn import MLP, Neuron
 from micrograd.testing import assert_matches_torch
 
 ARCHITECTURES = [
@@ -328,3 +329,106 @@ def test_to_torch_copies_numpy_and_nan_parameters_as_the_engine_reads_them():
     assert seq[0].weight[1, 0].item() == float(np.float32(0.1))
     assert seq[2].bias.isnan().item()
     assert seq(torch.tensor([0.5, -1.0], dtype=torch.float64)).isnan().item() and math.isnan(model([0.5, -1.0]).data)
+
+
+def _small_net():
+    return torch.nn.Sequential(torch.nn.Linear(2, 3, dtype=torch.float64), torch.nn.Tanh(),
+                               torch.nn.Linear(3, 1, dtype=torch.float64))
+
+
+class _Abs(torch.nn.Module):
+    def forward(self, X):
+        return X.abs()
+
+
+@pytest.mark.parametrize("attach, match", [
+    (lambda net: net[2].register_forward_hook(lambda m, i, o: o * 100),
+     r"^module 2 \(Linear.*\) has a forward hook \(<lambda>\)"),
+    (lambda net: net[1].register_forward_pre_hook(lambda m, i: (i[0] * 2,)),
+     r"^module 1 \(Tanh\(\)\) has a forward pre-hook \(<lambda>\)"),
+    (lambda net: net.register_forward_hook(lambda m, i, o: o * 100), r"^the Sequential has a forward hook"),
+    (lambda net: net[0].register_full_backward_hook(lambda m, gi, go: gi),
+     r"^module 0 \(Linear.*\) has a backward hook"),
+    (lambda net: torch.nn.utils.prune.l1_unstructured(net[0], 'weight', amount=0.5),
+     r"^module 0 \(Linear.*\) is pruned \(L1Unstructured of weight\).*prune\.remove\(module, 'weight'\)"),
+    (lambda net: torch.nn.utils.parametrize.register_parametrization(net[0], 'weight', _Abs()),
+     r"^module 0 \(ParametrizedLinear\(.*\) has a parametrization of weight.*remove_parametrizations"),
+])
+def test_from_torch_refuses_hooks_pruning_and_parametrizations_naming_them(attach, match):
+    net = _small_net()
+    attach(net)
+    # each changes what torch computes (or differentiates) beyond the weights an MLP would read
+    with pytest.raises(ValueError, match=re.compile(match, re.S)):
+        from_torch(net)
+
+
+def test_from_torch_refuses_a_hook_registered_for_every_module():
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: o * 100)
+    try:
+        with pytest.raises(ValueError, match=r"^the Sequential has a global forward hook"):
+            from_torch(_small_net())
+    finally:
+        handle.remove()
+    from_torch(_small_net())  # removed: read as usual
+
+
+def test_from_torch_reads_a_net_whose_pruning_was_made_permanent():
+    net = _small_net()
+    torch.nn.utils.prune.l1_unstructured(net[0], 'weight', amount=0.5)
+    torch.nn.utils.prune.remove(net[0], 'weight')
+    x = [0.5, -1.0]
+    assert from_torch(net)(x).data == pytest.approx(net(torch.tensor(x, dtype=torch.float64)).item(), rel=1e-12)
+
+
+class _Squashed(MLP):
+    def __call__(self, x):
+        return super().__call__(x).tanh()
+
+
+class _Scaled(MLP):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scale = Value(3.0)
+
+    def parameters(self):
+        return super().parameters() + [self.scale]
+
+    def __call__(self, x):
+        return super().__call__(x) * self.scale
+
+
+class _LoudNeuron(Neuron):
+    def __call__(self, x):
+        return super().__call__(x) * 100
+
+
+class _LabelledMLP(MLP):
+    name = 'moons'
+
+    def describe(self):
+        return f"{self.name}: {self}"
+
+
+def _with_loud_neuron():
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[1].__class__ = _LoudNeuron
+    return model
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: _Squashed(2, [3, 1], rng=0), r"^_Squashed overrides MLP.__call__ and may compute something else"),
+    (lambda: _Scaled(2, [3, 1], rng=0), r"^_Scaled overrides MLP.__call__"),
+    (_with_loud_neuron, r"^layers\[0\]\.neurons\[1\] of this MLP, a _LoudNeuron, overrides Neuron.__call__"),
+])
+def test_to_torch_refuses_a_subclass_that_computes_differently_naming_it(build, match):
+    model, x = build(), [0.5, -1.0]
+    # the plain MLP with the same weights computes another number: an export would be silently wrong
+    assert model(x).data != pytest.approx(MLP(2, [3, 1], rng=0)(x).data, rel=1e-6)
+    with pytest.raises(TypeError, match=match):
+        to_torch(model)
+
+
+def test_to_torch_exports_a_subclass_that_only_adds_a_method_and_a_label():
+    model = _LabelledMLP(2, [3, 1], rng=0)
+    x = [0.5, -1.0]
+    assert to_torch(model)(torch.tensor(x, dtype=torch.float64)).item() == pytest.approx(model(x).data, rel=1e-12)

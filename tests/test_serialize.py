@@ -559,3 +559,62 @@ def test_save_refuses_a_parameter_that_is_no_float_naming_it_and_keeps_the_old_f
     with pytest.raises(error, match=r"^parameter layers\.1\.neurons\.0\.w\.2 " + match):
         save(model, path)
     assert path.read_text(encoding='utf-8') == text and os.listdir(path.parent) == ['model.json']
+
+
+class _Squashed(MLP):
+    def __call__(self, x):
+        return super().__call__(x).tanh()
+
+
+class _WithTemperature(MLP):  # a parameter the loss uses: parameters() gives 14 where an MLP has 13
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.temperature = Value(1.0)
+
+    def parameters(self):
+        return super().parameters() + [self.temperature]
+
+
+class _DoubledLayer(Layer):
+    def __call__(self, x):
+        out = super().__call__(x)
+        return [2 * v for v in out] if isinstance(out, list) else 2 * out
+
+
+class _LabelledMLP(MLP):
+    name = 'moons'
+
+    def describe(self):
+        return f"{self.name}: {self}"
+
+
+def _with_doubled_layer():
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].__class__ = _DoubledLayer
+    return model
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: _Squashed(2, [3, 1], rng=0), r"^_Squashed overrides MLP.__call__ and may compute something else"),
+    (lambda: _WithTemperature(2, [3, 1], rng=0),
+     r"^this _WithTemperature has 14 parameters where its MLP has 13 \(1 extra \['temperature'\], 0 missing"),
+    (_with_doubled_layer, r"^layers\[0\] of this MLP, a _DoubledLayer, overrides Layer.__call__"),
+])
+def test_save_refuses_a_subclass_it_cannot_represent_before_writing(tmp_path, build, match):
+    # written as a plain MLP, load() refused the 14-parameter file or rebuilt another function
+    path = tmp_path / 'model.json'
+    path.write_text('the previous model')
+    with pytest.raises(TypeError, match=match):
+        save(build(), path)
+    assert path.read_text() == 'the previous model'
+    assert os.listdir(tmp_path) == ['model.json']  # no temporary file left either
+
+
+def test_a_subclass_that_only_adds_a_method_and_a_label_saves_and_loads_as_an_mlp(tmp_path):
+    model = _LabelledMLP(2, [3, 1], rng=0)
+    save(model, tmp_path / 'model.json')
+    loaded = load(tmp_path / 'model.json')
+    assert type(loaded) is MLP and loaded.state_dict() == model.state_dict()
+    again = _LabelledMLP(2, [3, 1], rng=1)
+    again.load_state_dict(loaded.state_dict())  # the class back, as docs/saving.md shows
+    assert again([0.5, -1.0]).data == model([0.5, -1.0]).data
