@@ -8,9 +8,11 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.utils.parametrize  # submodules torch does not import itself
+import torch.nn.utils.prune
 
-from micrograd.interop import from_torch, import_torch, to_torch
 from micrograd.engine import Value
+from micrograd.interop import from_torch, import_torch, to_torch
 from micrograd.nn import MLP, Neuron
 from micrograd.testing import assert_matches_torch
 
