@@ -136,7 +136,7 @@ class MLP(Module):
         one number when nin is 1; a 0-d array is refused as Value refuses it: pass x.item()"""
         x = _as_inputs(x, len(self.layers[0].neurons[0].w), 'MLP')
         for layer in self.layers:  # x checked once; a subclass's own Layer.__call__ runs, as in the original
-            x = layer._forward(x) if type(layer).__call__ is Layer.__call__ else _as_list(layer(x))
+            x = layer._forward(x) if type(layer).__call__ is Layer.__call__ else _outputs_of(layer, x)
         return x[0] if len(x) == 1 else Outputs(x)
 
     def parameters(self):
@@ -155,8 +155,14 @@ class Outputs(list):
                              "first, a loss or sum(out), then call loss.backward()")
 
 
-def _as_list(out):
-    return [out] if isinstance(out, Value) else list(out)  # a layer of one neuron gives a Value
+def _outputs_of(layer, x):
+    """what a subclass's own Layer.__call__ gives, as a list the next layer reads without a zip cut short"""
+    out = layer(x)
+    out = [out] if isinstance(out, Value) else list(out)  # a layer of one neuron gives a Value
+    if len(out) != len(layer.neurons):
+        raise ValueError(f"{type(layer).__name__}.__call__ gave {len(out)} outputs "
+                         f"for its {len(layer.neurons)} neurons")
+    return out
 
 
 def _check_act(act):

@@ -371,3 +371,15 @@ def test_several_outputs_are_a_list_whose_backward_says_to_reduce_them(module):
         out.backward()
     sum(out).backward()  # the fix it names works
     assert all(p.grad != 0.0 for p in module.parameters()[-3:])
+
+
+class _DroppingLayer(Layer):
+    def __call__(self, x):
+        return super().__call__(x)[:2]
+
+
+def test_a_subclass_layer_that_gives_too_few_outputs_is_named_not_zipped_short():
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].__class__ = _DroppingLayer
+    with pytest.raises(ValueError, match=r"^_DroppingLayer.__call__ gave 2 outputs for its 3 neurons$"):
+        model([0.5, -1.0])
