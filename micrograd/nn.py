@@ -1,4 +1,5 @@
 """Neurons, layers and multi-layer perceptrons made of Values."""
+import collections.abc
 import math
 import numbers
 import random
@@ -209,9 +210,9 @@ def _as_inputs(x, nin, who):
     """
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a bare number or Value is one input, as a one-neuron layer's output
-    elif isinstance(x, (set, frozenset, dict)):
+    elif isinstance(x, (collections.abc.Set, collections.abc.Mapping)):
         # a set's order is its hashes', not yours, so inputs would meet the wrong weights (sizes refuse
-        # sets too); iterating a dict gives its keys
+        # sets too); so for a dict's keys() and items(); iterating a dict gives its keys
         raise TypeError(f"{who} takes its {nin} inputs in order, got a {type(x).__name__}: "
                         "pass a list or tuple")
     elif getattr(x, 'ndim', None) == 0:  # iter() would only say 'iteration over a 0-d array'

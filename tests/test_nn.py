@@ -317,8 +317,9 @@ def test_inputs_that_are_no_sequence_are_refused_naming_the_type():
 
 
 @pytest.mark.parametrize("module", [Neuron(3), Layer(3, 2), MLP(3, [4, 1])], ids=repr)
-@pytest.mark.parametrize("unordered", [{1.0, 2.0, 3.0}, frozenset({1.0, 2.0, 3.0}), {'a': 1.0, 'b': 2.0, 'c': 3.0}],
-                         ids=["set", "frozenset", "dict"])
+@pytest.mark.parametrize("unordered", [{1.0, 2.0, 3.0}, frozenset({1.0, 2.0, 3.0}), {'a': 1.0, 'b': 2.0, 'c': 3.0},
+                                       {1.0: 'a', 2.0: 'b', 3.0: 'c'}.keys()],
+                         ids=["set", "frozenset", "dict", "dict_keys"])
 def test_modules_refuse_inputs_without_an_order(module, unordered):
     # a set iterates by hash: {3.0, 1.0, 2.0} would meet the weights in another order, silently
     with pytest.raises(TypeError, match=f"takes its 3 inputs in order, got a {type(unordered).__name__}"):
@@ -383,3 +384,9 @@ def test_a_subclass_layer_that_gives_too_few_outputs_is_named_not_zipped_short()
     model.layers[0].__class__ = _DroppingLayer
     with pytest.raises(ValueError, match=r"^_DroppingLayer.__call__ gave 2 outputs for its 3 neurons$"):
         model([0.5, -1.0])
+
+
+def test_a_dicts_values_are_taken_in_the_order_they_were_written():
+    # a dict keeps insertion order (Python 3.7+), so .values() is a sequence the user wrote, unlike .keys()
+    n = Neuron(2, nonlin=False, rng=0)
+    assert n({'x1': 0.5, 'x2': -1.0}.values()).data == n([0.5, -1.0]).data
