@@ -128,7 +128,7 @@ def _record(fn, params, args, has_aux):
     """run fn once on Values made from args, watching its reads, and keep the graph it builds"""
     inputs = [Value(x) for a in args for x in a.ravel().tolist()]
     bounds = np.cumsum([0] + [a.size for a in args]).tolist()
-    with Watch(params, inputs):
+    with Watch(params, inputs) as watch:
         root = fn(*[_nest(inputs[lo:hi], a.shape) for a, lo, hi in zip(args, bounds, bounds[1:])])
     aux = []
     if has_aux:
@@ -138,6 +138,11 @@ def _record(fn, params, args, has_aux):
     if not isinstance(root, Value):
         raise TypeError(f"fn must return a Value (the loss), got {type(root).__name__}")
     order = topological_order(root)
+    stale = watch.stale(order)
+    if stale is not None:
+        raise ValueError(f"fn uses {stale!r}, computed from the parameters before this call (outside fn, "
+                         f"by {stale._op!r}): eagerly it keeps the number it had then, while a replay would "
+                         "compute it again from the parameters. Compute it inside fn")
     position = dict(zip(order, range(len(order))))   # Values hash by identity
     if not all(v in position for v in aux):
         raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "

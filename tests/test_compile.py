@@ -12,7 +12,7 @@ from micrograd.compile import compile
 from micrograd.engine import Value, amax, dot, select
 from micrograd.losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from micrograd.nn import MLP
-from micrograd.optim import Adam
+from micrograd.optim import SGD, Adam
 
 
 def eager(fn, params, inputs):
@@ -407,7 +407,9 @@ def test_the_losses_may_check_labels_computed_from_the_inputs():
 
 def test_the_losses_may_not_read_a_number_computed_from_the_parameters():
     w = Value(0.5)
-    with pytest.raises(ValueError, match=r"losses\.py:\d+: fn reads the number .* parameters"):
+    # the line of fn that called the loss, and the library function that read it: not the user's code
+    with pytest.raises(ValueError, match=r"test_compile\.py:\d+: fn reads the number .* parameters "
+                                         r"\(in micrograd\.losses\._check_labels, which can't run inside"):
         compile(lambda x: hinge_loss([w * x], [w * x]), [w], (1.0,))
 
 
@@ -706,3 +708,70 @@ def test_a_loss_without_parameters_leaves_their_grads_alone():
     assert compile(lambda x: x, [p], (1.5,))(3.0) == 3.0
     assert compile(lambda: c, [p], ())() == 4.0
     assert p.grad == 0.25
+
+
+def steps_that_write_or_read_grads(model, opt):
+    """the habits of an eager training step, each of which a recording would run once only"""
+    def loss(x):
+        return sum((model(xi) - 1.0) ** 2 for xi in x)
+
+    def calls_backward(x):
+        out = loss(x)
+        out.backward()
+        return out
+
+    def zeroes_grads(x):
+        model.zero_grad()
+        return loss(x)
+
+    def updates_weights(x):
+        for p in model.parameters():
+            p.data -= 0.01
+        return loss(x)
+
+    def steps_the_optimizer(x):
+        out = loss(x)
+        opt.step()
+        return out
+
+    def clips_grads(x):
+        out = loss(x)
+        return out * (1.0 if max(abs(p.grad) for p in model.parameters()) < 1 else 0.5)
+
+    return {"backward": calls_backward, "zero_grad": zeroes_grads, "p.data -=": updates_weights,
+            "opt.step()": steps_the_optimizer, "reads p.grad": clips_grads}
+
+
+@pytest.mark.parametrize("habit, message", [
+    ("backward", r"fn calls backward\(\).*return the loss from fn instead"),
+    ("zero_grad", r"fn writes the gradient \(\.grad\) of a parameter"),
+    ("p.data -=", r"fn reads the number \(\.data\) of a parameter"),   # -= reads before it writes
+    ("opt.step()", r"fn reads the number \(\.data\) of a parameter \(in micrograd.optim\.\w+, which can't run "
+                   r"inside a compiled fn\)"),
+    ("reads p.grad", r"fn reads the gradient \(\.grad\) of a parameter"),
+])
+def test_a_step_that_writes_what_a_replay_would_not_write_again_is_refused(habit, message):
+    # each ran once while a shape recorded and never again: a doubled first gradient, or grads
+    # that piled up from the second call, with no error
+    model = MLP(2, [3, 1], rng=0)
+    before = [(p.data, p.grad) for p in model.parameters()]
+    fn = steps_that_write_or_read_grads(model, SGD(model.parameters(), lr=0.1))[habit]
+    with pytest.raises(ValueError, match=r"test_compile.py:\d+: " + message):
+        compile(fn, model, ([[0.5, -1.0], [1.0, 2.0]],))
+    assert [(p.data, p.grad) for p in model.parameters()] == before   # nothing was written
+
+
+def test_a_step_that_returns_its_loss_records_and_replays():
+    model = MLP(2, [3, 1], rng=0)
+    fn = lambda x: sum((model(xi) - 1.0) ** 2 for xi in x)
+    assert_replays_like_eager(fn, model.parameters(), [[[0.5, -1.0], [1.0, 2.0]], [[2.0, 0.1], [-1.0, 0.3]]])
+
+
+def test_a_value_computed_from_a_parameter_outside_fn_is_refused():
+    # eagerly `scaled` keeps its number from when it was made; a replay would compute it again
+    w = Value(0.5)
+    scaled = w * 3
+    with pytest.raises(ValueError, match=r"computed from the parameters before this call .* by '\*'"):
+        compile(lambda x: scaled * x[0] + w, [w], ([2.0],))
+    made_inside = compile(lambda x: (w * 3) * x[0] + w, [w], ([2.0],))   # computed inside: fine
+    assert made_inside([2.0]) == 3.5

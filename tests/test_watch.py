@@ -27,8 +27,19 @@ def test_unwatched_values_may_be_read_and_written():
     w, c = Value(0.5), Value(3.0)
     with Watch([w], []):
         assert (c * 2.0).data == 6.0
-        w.data = 0.25   # writes go straight to the slot
-    assert w.data == 0.25
+        c.data, c.grad = 0.25, 1.5
+        assert c.grad == 1.5
+    assert (c.data, c.grad) == (0.25, 1.5)
+
+
+@pytest.mark.parametrize("write", [lambda w: setattr(w, 'data', 0.25), lambda w: setattr(w, 'grad', 0.0)],
+                         ids=["data", "grad"])
+def test_a_watched_values_numbers_are_not_written(write):
+    w = Value(0.5)
+    with pytest.raises(ValueError, match=r"test_watch.py:\d+: fn writes the"):
+        with Watch([w], []):
+            write(w)
+    assert (w.data, w.grad) == (0.5, 0.0)   # refused before it was written
 
 
 def test_recording_here_only_inside_the_block_and_in_its_thread():
