@@ -29,6 +29,7 @@ from typing import Callable
 
 from micrograd import engine
 from micrograd.engine import Value, topological_order
+from micrograd.floats import as_float, is_int
 from micrograd.nn import Module, as_size
 from micrograd.watch import Watch, recording_here
 
@@ -144,6 +145,12 @@ def _record(fn, params, args, has_aux):
                          f"by {stale._op!r}): eagerly it keeps the number it had then, while a replay would "
                          "compute it again from the parameters. Compute it inside fn")
     position = dict(zip(order, range(len(order))))   # Values hash by identity
+    dead = next((v for v in watch.made if v._prev and v not in position and _can_raise(v._op)), None)
+    if dead is not None:
+        raise ValueError(f"fn computes a {dead._op!r} that the loss does not use: a replay computes only the "
+                         "loss, so the error this op raises on some numbers (an overflow, a zero, a bad "
+                         "index) would vanish from the calls after the first. Drop it from fn, or return "
+                         "it with has_aux=True")
     if not all(v in position for v in aux):
         raise ValueError("with has_aux=True, every value fn returns beside the loss must be a "
                          "Value the loss was computed from")
@@ -175,6 +182,12 @@ def _replay_ops(order):
         if v in inverses:
             ops[i] = '1/'
     return ops
+
+
+def _can_raise(op):
+    """whether an op raises on some numbers: exp and powers overflow, log and division refuse 0,
+    select a bad index (the others give inf or nan, as a replay does)"""
+    return op in ('exp', 'log', 'select') or op.startswith('**') or op.endswith('**')
 
 
 # --- the schedule: sums folded, forward groups by depth and op, backward levels ----------------------
@@ -547,7 +560,9 @@ class _Replay:
                 terms[at] = self._special_terms(kind, grads[level.grads[at]], level.parents[at],
                                                 level.other[at], made)
             # bincount adds each child's terms in array order: backward()'s order
-            grads[level.children] = np.bincount(level.segment, terms, len(level.children))
+            sums = np.bincount(level.segment, terms, len(level.children))
+            _keep_negative_zeros(sums, level.segment, terms)
+            grads[level.children] = sums
         for p, grad in zip(used, grads[plan.used].tolist()):
             p.grad = grad
 
@@ -564,6 +579,15 @@ class _Replay:
         if kind == SELECT:   # -0.0: x + -0.0 is x, as if nothing were added
             return np.where(self.extra[parents] == other, grad, -0.0)
         return list(map(_engine_term, map(made.__getitem__, parents.tolist()), grad.tolist()))
+
+
+def _keep_negative_zeros(sums, segment, terms):
+    """bincount starts every sum at +0.0; backward()'s += starts at the first term, so a gradient whose
+    terms are all -0.0 is -0.0 there (a parameter's grad set to -0.0, say): give it that sign"""
+    zero = np.flatnonzero(sums == 0)
+    if len(zero):
+        positive = np.bincount(segment, (terms != 0) | ~np.signbit(terms), len(sums))
+        sums[zero[positive[zero] == 0]] = -0.0
 
 
 def _sum_rows(terms):
@@ -615,6 +639,9 @@ def _as_array(arg, i):
         array = np.asarray(arg)
     except ValueError:
         raise ValueError(f"input {i} is ragged: nested lists must be rectangular") from None
+    if array.dtype == object and all(map(is_int, array.flat)):
+        # ints beyond int64 (2**70): each made a float as a Value makes it, or refused as it refuses
+        return np.array([as_float(x, f"input {i}") for x in array.flat]).reshape(array.shape)
     if array.dtype.kind not in 'iuf':
         raise TypeError(f"input {i} must hold real numbers (int or float), got {array.dtype} "
                         "(bools, Values and objects are refused)")

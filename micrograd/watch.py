@@ -37,7 +37,7 @@ class Watch:
         self.sources = dict.fromkeys(params, "a parameter")
         self.sources.update(dict.fromkeys(inputs, "an input"))
         self.clean = set()    # Values known not to be computed from a watched one
-        self.made = set()     # the Values made while the block runs (their first .data write)
+        self.made = {}        # the Values made while the block runs (their first .data write), in order
         self.thread = threading.get_ident()
         self.error = None     # the first refusal
 
@@ -53,7 +53,7 @@ class Watch:
     def __set__(self, v, x, _set=slot.__set__):
         if v in self.sources:   # a new Value's first number, from Value.__init__, is never one
             self._refuse_write(v, 'data', sys._getframe(1))
-        self.made.add(v)
+        self.made[v] = None
         _set(v, x)
 
     def stale(self, values):

@@ -775,3 +775,33 @@ def test_a_value_computed_from_a_parameter_outside_fn_is_refused():
         compile(lambda x: scaled * x[0] + w, [w], ([2.0],))
     made_inside = compile(lambda x: (w * 3) * x[0] + w, [w], ([2.0],))   # computed inside: fine
     assert made_inside([2.0]) == 3.5
+
+
+def test_an_op_the_loss_does_not_use_is_refused_where_it_could_raise():
+    # eagerly exp(800 * x) raises on a later call; a replay computes only the loss, so it would not
+    w = Value(0.5)
+    with pytest.raises(ValueError, match=r"fn computes a 'exp' that the loss does not use"):
+        compile(lambda x: (w * x[0], (w * x[0] * 800).exp())[0], [w], ([0.1],))
+    # an unused op that gives inf or nan rather than raising (tanh, +) is harmless: allowed
+    step = compile(lambda x: (w * x[0], (w * x[0]).tanh() + 1)[0], [w], ([0.1],))
+    assert step([2.0]) == 1.0
+
+
+def test_an_int_input_beyond_int64_is_taken_as_eager_takes_it():
+    w = Value(0.5)
+    step = compile(lambda x: w * x[0], [w], ([1.0],))
+    assert step([2**70]) == (w * 2**70).data == 0.5 * float(2**70)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        step([10**400])
+
+
+def test_a_gradient_of_negative_zero_replays_with_its_sign():
+    # backward()'s += keeps -0.0 where every term is -0.0; a bincount started at +0.0 did not
+    w = Value(0.0)
+    step = compile(lambda x: w * x[0], [w], ([1.0],))
+    w.grad = -0.0
+    step([-0.0])
+    w_eager = Value(0.0)
+    w_eager.grad = -0.0
+    (w_eager * -0.0).backward()
+    assert math.copysign(1, w.grad) == math.copysign(1, w_eager.grad) == -1.0
