@@ -382,3 +382,20 @@ def test_cross_entropy_is_minus_the_picked_log_softmax_bit_for_bit(reduction):
     expected.backward()
     assert loss.data == expected.data
     assert [v.grad for row in ours for v in row] == [v.grad for row in by_hand for v in row]
+
+
+def test_bce_takes_targets_computed_by_ops_eagerly_and_compiled_as_torch():
+    # soft targets computed from parameters: the check of given targets must not read them (under
+    # compile that read was refused as the user's branch on a parameter's number)
+    from micrograd.compile import compile
+    w, t = Value(0.8), Value(1.5)
+    fn = lambda x: binary_cross_entropy_with_logits([w * xi for xi in x], [(t * xi).sigmoid() for xi in x])
+    step = compile(fn, [w, t], ([0.5, -2.0],))
+    got = step([0.5, -2.0])
+    grads = (w.grad, t.grad)
+    wt, tt = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.8, 1.5))
+    x = torch.tensor([0.5, -2.0], dtype=torch.float64)
+    loss_t = torch.nn.functional.binary_cross_entropy_with_logits(wt * x, torch.sigmoid(tt * x))
+    loss_t.backward()
+    assert got == pytest.approx(loss_t.item(), rel=1e-12)
+    assert grads == pytest.approx((wt.grad.item(), tt.grad.item()), rel=1e-12)
