@@ -805,3 +805,12 @@ def test_a_gradient_of_negative_zero_replays_with_its_sign():
     w_eager.grad = -0.0
     (w_eager * -0.0).backward()
     assert math.copysign(1, w.grad) == math.copysign(1, w_eager.grad) == -1.0
+
+
+def test_a_number_fetched_by_a_c_accessor_is_refused_at_the_line_that_fetched_it():
+    # operator.attrgetter and sorted run in C: the read is still made from fn's line
+    import operator
+    w, v = Value(0.5), Value(-1.0)
+    fn = lambda x: sorted([w, v], key=operator.attrgetter('data'))[0] * x[0]
+    with pytest.raises(ValueError, match=r"test_compile.py:\d+: fn reads the number \(\.data\) of a parameter"):
+        compile(fn, [w, v], ([1.0],))
