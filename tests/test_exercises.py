@@ -1,0 +1,158 @@
+"""micrograd.exercises: the reference solution passes, each classic mistake injected into it fails the check
+that names it, the starter files say "not implemented yet", and bad input gets a clear message"""
+import json
+import pathlib
+import subprocess
+import sys
+
+import nbclient
+import nbformat
+import pytest
+
+from micrograd.exercises import run_checks
+from micrograd.exercises.starter import write_starters
+
+REFERENCE = pathlib.Path(__file__).parent / 'exercises_reference'
+SOLUTION = (REFERENCE / 'solution.py').read_text(encoding='utf-8')
+ALL = list(range(1, 11))
+
+# (mistake's name, the exercise that names it, the reference's line, the line with the mistake)
+MUTATIONS = [
+    ("= instead of += in a backward", 3, "            self.grad += out.grad\n            other.grad += out.grad",
+     "            self.grad = out.grad\n            other.grad = out.grad"),
+    ("missing reflected operators", 6, "    def __rmul__(self, other):  # other * self", "    def _rmul(self, other):"),
+    ("tanh derivative 1 - t instead of 1 - t**2", 4, "(1 - t**2) * out.grad", "(1 - t) * out.grad"),
+    ("backward in creation order", 5, "for node in reversed(topo):", "for node in topo:"),
+    ("backward without a visited set", 5, "            elif v not in visited:", "            else:"),
+    ("the root's grad not set to 1", 5, "        self.grad = 1.0\n", ""),
+    ("forgetting zero_grad in the loop", 8, "        for p in model.parameters():\n            p.grad = 0.0\n", ""),
+    ("a number operand not wrapped in a Value", 6,
+     "        other = other if isinstance(other, Value) else Value(other)\n        out = Value(self.data + other.data",
+     "        out = Value(self.data + other.data"),
+    ("__pow__ with a Value exponent", 6, "        if not isinstance(other, (int, float)):\n"
+     "            raise TypeError(\"only int or float exponents\")\n        out = Value(self.data ** other",
+     "        other = getattr(other, 'data', other)\n        out = Value(self.data ** other"),
+    ("parameters in the wrong order", 7, "        return self.w + [self.b]", "        return [self.b] + self.w"),
+    ("parameters() missing the bias", 7, "        return self.w + [self.b]", "        return self.w"),
+    ("recursion limit in backward", 10, "        while stack:  # build_topo without recursion",
+     "        def build_topo(v):\n            if v not in visited:\n                visited.add(v)\n"
+     "                for child in v._prev:\n                    build_topo(child)\n                topo.append(v)\n"
+     "        build_topo(self)\n        while False:"),
+]
+
+
+def write(tmp_path, text, name='learner.py'):
+    path = tmp_path / name
+    path.write_text(text, encoding='utf-8')
+    return path
+
+
+def statuses(results):
+    return {r['exercise']: r['status'] for r in results}
+
+
+def test_reference_solution_passes_every_check(tmp_path):
+    results = run_checks(path=REFERENCE / 'solution.py')
+    assert statuses(results) == {n: 'pass' for n in ALL}, results
+
+
+def test_filled_notebook_passes_every_check_when_executed_headless():
+    book = nbformat.read(REFERENCE / 'solution.ipynb', as_version=4)
+    nbclient.NotebookClient(book, timeout=120, kernel_name='python3').execute()
+    printed = ''.join(out.get('text', '') for cell in book.cells if cell.cell_type == 'code'
+                      for out in cell.outputs)
+    assert 'error' not in [out.output_type for cell in book.cells if cell.cell_type == 'code' for out in cell.outputs]
+    for n in ALL:
+        assert f"exercise {n}: pass" in printed
+    assert 'fail' not in printed and 'not implemented' not in printed
+
+
+@pytest.mark.parametrize("name, exercise, right, wrong", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_each_classic_mistake_fails_the_check_that_names_it(tmp_path, name, exercise, right, wrong):
+    assert SOLUTION.count(right) == 1
+    path = write(tmp_path, SOLUTION.replace(right, wrong))
+    results = run_checks(path=path)
+    named = [r for r in results if r.get('mistake') == name]
+    assert [r['exercise'] for r in named] == [exercise], results
+    r = named[0]
+    assert r['status'] == 'fail' and r['hint'] and r['example'] and r['expected'] != r['got']
+
+
+def test_untouched_starter_says_not_implemented_yet_for_every_exercise(tmp_path):
+    write_starters(tmp_path)
+    for name in ('exercises.py', 'exercises.ipynb'):
+        results = run_checks(path=tmp_path / name)
+        assert statuses(results) == {n: 'not implemented yet' for n in ALL}, results
+        assert not any('Traceback' in json.dumps(r) for r in results)
+
+
+def test_starter_notebook_runs_headless_and_prints_not_implemented(tmp_path):
+    write_starters(tmp_path)
+    book = nbformat.read(tmp_path / 'exercises.ipynb', as_version=4)
+    nbclient.NotebookClient(book, timeout=120, kernel_name='python3').execute()
+    printed = ''.join(out.get('text', '') for cell in book.cells if cell.cell_type == 'code'
+                      for out in cell.outputs)
+    assert printed.count('not implemented yet') == 10 and 'Traceback' not in printed
+
+
+def test_start_refuses_to_overwrite_without_force(tmp_path):
+    write_starters(tmp_path)
+    (tmp_path / 'exercises.py').write_text("# my work\n")
+    with pytest.raises(FileExistsError, match="--force"):
+        write_starters(tmp_path)
+    assert (tmp_path / 'exercises.py').read_text() == "# my work\n"
+    write_starters(tmp_path, force=True)
+    assert 'class Value' in (tmp_path / 'exercises.py').read_text()
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, '-m', 'micrograd.exercises', *map(str, args)], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def test_cli_start_then_check_json_end_to_end(tmp_path):
+    done = cli('start', tmp_path / 'work')
+    assert done.returncode == 0 and 'exercises.ipynb' in done.stdout
+    again = cli('start', tmp_path / 'work')
+    assert again.returncode == 1 and 'already exists' in again.stderr
+    done = cli('check', tmp_path / 'work' / 'exercises.py', '--exercise', '4', '--json')
+    assert done.returncode == 1
+    assert [(r['exercise'], r['status']) for r in json.loads(done.stdout)] == [(4, 'not implemented yet')]
+    done = cli('check', REFERENCE / 'solution.py')
+    assert done.returncode == 0 and '10 of 10 passed' in done.stdout
+
+
+def test_cli_missing_file_is_named(tmp_path):
+    done = cli('check', tmp_path / 'nope.py')
+    assert done.returncode == 2 and 'no such file' in done.stderr and 'Traceback' not in done.stderr
+
+
+def test_a_file_that_raises_on_import_is_reported_per_exercise(tmp_path):
+    path = write(tmp_path, "x = 1\nraise RuntimeError('half written')\n")
+    results = run_checks(path=path, exercise=1)
+    assert results[0]['status'] == 'error'
+    assert "importing" in results[0]['message'] and "RuntimeError: half written" in results[0]['message']
+    assert "line 2" in results[0]['message']
+
+
+def test_wrong_constructor_is_a_clear_message(tmp_path):
+    path = write(tmp_path, SOLUTION.replace("    def __init__(self, nin, nouts):", "    def __init__(self, sizes):"))
+    r, = run_checks(path=path, exercise=7)
+    assert r['status'] == 'error' and "TypeError" in r['message'] and "__init__()" in r['message']
+
+
+def test_an_endless_loop_times_out_and_the_other_checks_still_run(tmp_path):
+    path = write(tmp_path, SOLUTION.replace("    return {'L': 1.0", "    while True:\n        pass\n    return {'L': 1.0"))
+    results = run_checks(path=path, exercise=None, timeout=2)
+    assert statuses(results) == {n: ('timeout' if n == 2 else 'pass') for n in ALL}
+
+
+def test_notebook_check_takes_classes_by_name_and_leaves_the_process_alone(capsys):
+    namespace = {}
+    exec(compile(SOLUTION, 'solution', 'exec'), namespace)
+    limit = sys.getrecursionlimit()
+    from micrograd.exercises import check
+    results = check(exercise=3, **namespace)
+    assert statuses(results) == {3: 'pass'}
+    assert 'exercise 3: pass' in capsys.readouterr().out
+    assert sys.getrecursionlimit() == limit
