@@ -1,7 +1,9 @@
 """micrograd.exercises: the reference solution passes, each classic mistake injected into it fails the check
 that names it, the starter files say "not implemented yet", and bad input gets a clear message"""
 import json
+import math
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -156,3 +158,23 @@ def test_notebook_check_takes_classes_by_name_and_leaves_the_process_alone(capsy
     assert statuses(results) == {3: 'pass'}
     assert 'exercise 3: pass' in capsys.readouterr().out
     assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.skipif(shutil.which('dot') is None, reason="the explorer lays graphs out with Graphviz's dot program")
+def test_explain_writes_the_reference_page_beside_the_learners(tmp_path):
+    path = write(tmp_path, SOLUTION.replace("(1 - t**2) * out.grad", "(1 - t) * out.grad"))
+    r, = run_checks(path=path, exercise=4, explain=tmp_path / 'pages')
+    assert r['mistake'] == "tanh derivative 1 - t instead of 1 - t**2" and 'yours.html' in r['explain']
+    yours = (tmp_path / 'pages' / 'exercise4' / 'yours.html').read_text(encoding='utf-8')
+    reference = (tmp_path / 'pages' / 'exercise4' / 'reference.html').read_text(encoding='utf-8')
+    wrong = repr(1 - math.tanh(math.atanh(2 ** -0.5)))  # n.grad with 1 - t, as the learner's backward gives
+    assert wrong[:8] in yours and wrong[:8] not in reference
+    assert repr(1 - 0.5) in reference  # n.grad = 1 - o**2 = 0.5, the lecture's
+
+
+def test_explain_without_dot_says_what_to_install(monkeypatch, tmp_path):
+    from micrograd.exercises import explain
+    monkeypatch.setattr(explain.shutil, 'which', lambda name: None)
+    message = explain.write_pages(tmp_path, None, None)
+    assert "Graphviz's dot" in message and "install graphviz" in message
+    assert list(tmp_path.iterdir()) == []

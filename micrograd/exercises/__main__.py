@@ -17,6 +17,7 @@ def main(argv=None):
     run.add_argument('file')
     run.add_argument('--exercise', type=int)
     run.add_argument('--json', action='store_true', help='one result per exercise, for grading')
+    run.add_argument('--explain', metavar='DIR', help="write the explorer's pages of a wrong gradient's graphs here")
     run.add_argument('--timeout', type=float, default=TIMEOUT, help='seconds per check')
     args = parser.parse_args(argv)
     if args.command == 'start':
@@ -32,7 +33,7 @@ def main(argv=None):
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
     try:
-        results = run_checks(path=args.file, exercise=args.exercise, timeout=args.timeout)
+        results = run_checks(path=args.file, exercise=args.exercise, timeout=args.timeout, explain=args.explain)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -20,9 +20,10 @@ class NotImplementedYet(Exception):
 class Mistake(Exception):
     """a classic mistake, by name, with a minimal failing example, expected vs got and a hint"""
 
-    def __init__(self, name, example, expected, got, hint):
+    def __init__(self, name, example, expected, got, hint, graphs=None):
         super().__init__(name)
         self.name, self.example, self.expected, self.got, self.hint = name, example, expected, got, hint
+        self.graphs = graphs  # (the learner's root, the reference's root) for --explain
 
 
 def need(names, *wanted):
@@ -117,7 +118,8 @@ def check_closures(names):
     for mine, ours, name in zip((a, b, c, d, e, f), (oa, ob, oc, od, oe, of), 'abcdef'):
         if not close(mine.grad, ours.grad):
             raise Mistake("wrong local derivative", f"{name}.grad in L = (a*b + c) * f after each _backward",
-                          ours.grad, mine.grad, "for *, each side's gradient is the other side's data times out.grad")
+                          ours.grad, mine.grad, "for *, each side's gradient is the other side's data times out.grad",
+                          graphs=(L, oL))
     for op, example in (('+', "b = a + a"), ('*', "b = a * a")):
         x = Value(3.0)
         y = x + x if op == '+' else x * x
@@ -138,7 +140,8 @@ def check_tanh(names):
     want = 1 - math.tanh(0.5) ** 2
     if close(x.grad, 1 - math.tanh(0.5)):
         raise Mistake("tanh derivative 1 - t instead of 1 - t**2", "x = Value(0.5); t = x.tanh(); t._backward()",
-                      want, x.grad, "write d/dx tanh(x) out from tanh = sinh/cosh: what power of t appears?")
+                      want, x.grad, "write d/dx tanh(x) out from tanh = sinh/cosh: what power of t appears?",
+                      graphs=neuron_graphs(Value))
     if not close(x.grad, want):
         raise Mistake("wrong tanh derivative", "x = Value(0.5); t = x.tanh(); t._backward()", want, x.grad,
                       "d/dx tanh(x) is 1 - tanh(x)**2, and the forward pass already computed tanh(x)")
@@ -158,7 +161,13 @@ def check_tanh(names):
     for name, want in expected.items():
         if not close(leaves[name].grad, want):
             raise Mistake("wrong local derivative", f"{name}.grad in the lecture's neuron", want, leaves[name].grad,
-                          "o.grad = 1, n.grad = 1 - o**2 = 0.5, then + passes 0.5 on and * swaps the datas")
+                          "o.grad = 1, n.grad = 1 - o**2 = 0.5, then + passes 0.5 on and * swaps the datas",
+                          graphs=(o, oo))
+
+
+def neuron_graphs(Value):
+    """the learner's neuron and ours, to show side by side"""
+    return lecture_neuron(Value)[1], lecture_neuron(Ours)[1]
 
 
 def check_backward(names):

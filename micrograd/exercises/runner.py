@@ -36,7 +36,7 @@ def _where(error):
     return f" (at {pathlib.Path(frames[-1].filename).name}, line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
 
 
-def _run_one(number, names, path):
+def _run_one(number, names, path, explain=None):
     fn = EXERCISES[number - 1]
     result = {'exercise': number, 'title': fn.__doc__.split('. ', 1)[1]}
     try:
@@ -50,19 +50,27 @@ def _run_one(number, names, path):
     except (NotImplementedYet, NotImplementedError) as e:
         return dict(result, status='not implemented yet', message=str(e) or None)
     except Mistake as m:
-        return dict(result, status='fail', mistake=m.name, example=m.example, expected=repr(m.expected),
-                    got=repr(m.got), hint=m.hint)
+        result = dict(result, status='fail', mistake=m.name, example=m.example, expected=repr(m.expected),
+                      got=repr(m.got), hint=m.hint)
+        if explain is not None and m.graphs is not None:
+            from micrograd.exercises.explain import write_pages
+            result['explain'] = write_pages(pathlib.Path(explain) / f'exercise{number}', *m.graphs)
+        return result
     except Exception as e:
         return dict(result, status='error', message=f"your code raised {type(e).__name__}: {e}{_where(e)}")
 
 
-def _child(conn, number, names, path):
-    conn.send(_run_one(number, names, path))
+def _child(conn, number, names, path, explain):
+    conn.send(_run_one(number, names, path, explain))
     conn.close()
 
 
-def run_checks(path=None, names=None, exercise=None, timeout=TIMEOUT):
-    """one result dict per exercise; each check runs in a forked child with `timeout` seconds"""
+def run_checks(path=None, names=None, exercise=None, timeout=TIMEOUT, explain=None):
+    """one result dict per exercise; each check runs in a forked child with `timeout` seconds
+
+    explain: a directory; a wrong gradient there gets exerciseN/reference.html and yours.html,
+    the explorer's pages of the reference graph and the learner's
+    """
     numbers = [exercise] if exercise else range(1, len(EXERCISES) + 1)
     if exercise is not None and not 1 <= exercise <= len(EXERCISES):
         raise ValueError(f"there are exercises 1 to {len(EXERCISES)}, got {exercise}")
@@ -70,7 +78,7 @@ def run_checks(path=None, names=None, exercise=None, timeout=TIMEOUT):
     results = []
     for number in numbers:
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(send, number, names or {}, path), daemon=True)
+        child = context.Process(target=_child, args=(send, number, names or {}, path, explain), daemon=True)
         child.start()
         send.close()
         if receive.poll(timeout):
@@ -101,18 +109,21 @@ def report(results, file=None):
         if r['status'] == 'fail':
             print(f"    mistake: {r['mistake']}\n    example: {r['example']}\n    expected: {r['expected']}\n"
                   f"    got: {r['got']}\n    hint: {r['hint']}", file=file)
+            if r.get('explain'):
+                print(f"    explain: {r['explain']}", file=file)
         elif r.get('message'):
             print(f"    {r['message']}", file=file)
     done = sum(r['status'] == 'pass' for r in results)
     print(f"{done} of {len(results)} passed", file=file)
 
 
-def check(exercise=None, timeout=TIMEOUT, **names):
+def check(exercise=None, timeout=TIMEOUT, explain=None, **names):
     """run the checks on the classes and functions passed by name: check(Value=Value, MLP=MLP, ...)
 
     Names the checks do not use are ignored, so check(**globals()) works in a notebook. Prints the
     results and returns them (one dict per exercise).
     """
-    results = run_checks(names={k: v for k, v in names.items() if k in NAMES}, exercise=exercise, timeout=timeout)
+    results = run_checks(names={k: v for k, v in names.items() if k in NAMES}, exercise=exercise, timeout=timeout,
+                         explain=explain)
     report(results)
     return results
