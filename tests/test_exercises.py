@@ -178,3 +178,16 @@ def test_explain_without_dot_says_what_to_install(monkeypatch, tmp_path):
     message = explain.write_pages(tmp_path, None, None)
     assert "Graphviz's dot" in message and "install graphviz" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_calls_check_on_import_runs_each_check_once(tmp_path):
+    path = write(tmp_path, SOLUTION + "\ncheck(**globals())\n")
+    results = run_checks(path=path, exercise=1)
+    assert statuses(results) == {1: 'pass'}
+
+
+def test_an_error_names_the_learners_line_not_the_checkers(tmp_path):
+    path = write(tmp_path, SOLUTION.replace("        t = math.tanh(self.data)\n", "        t = math.tanh(self.dta)\n"))
+    r, = run_checks(path=path, exercise=4)
+    assert r['status'] == 'error' and "AttributeError" in r['message']
+    assert "learner.py" in r['message'] and "self.dta" in r['message']
