@@ -144,7 +144,8 @@ def test_wrong_constructor_is_a_clear_message(tmp_path):
 
 
 def test_an_endless_loop_times_out_and_the_other_checks_still_run(tmp_path):
-    path = write(tmp_path, SOLUTION.replace("    return {'L': 1.0", "    while True:\n        pass\n    return {'L': 1.0"))
+    endless = "    while True:\n        pass\n    return {'L': 1.0"
+    path = write(tmp_path, SOLUTION.replace("    return {'L': 1.0", endless))
     results = run_checks(path=path, exercise=None, timeout=2)
     assert statuses(results) == {n: ('timeout' if n == 2 else 'pass') for n in ALL}
 

@@ -221,7 +221,8 @@ def check_ops(names):
         oy.backward()
         if not close(y.data, oy.data) or not close(a.grad, oa.grad) or not close(b.grad, ob.grad):
             raise Mistake("wrong result or gradient", f"{text} with a = Value(1.5), b = Value(-0.5)",
-                          f"{oy.data}, a.grad {oa.grad}, b.grad {ob.grad}", f"{y.data}, a.grad {a.grad}, b.grad {b.grad}",
+                          f"{oy.data}, a.grad {oa.grad}, b.grad {ob.grad}",
+                          f"{y.data}, a.grad {a.grad}, b.grad {b.grad}",
                           "derived ops are one line on top of +, * and **: a - b is a + (-b), a / b is a * b**-1")
     a, k = Value(1.5), Value(2.0)
     try:
@@ -334,6 +335,11 @@ def check_softmax(names):
     run_backward(loss)
     oloss = cross_entropy([ours], [2])
     oloss.backward()
+    torch = torch_or_none()
+    if torch is not None:  # a second opinion on the expected numbers
+        t = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        torch.nn.functional.cross_entropy(t[None], torch.tensor([2])).backward()
+        assert all(math.isclose(g, o.grad, rel_tol=1e-12, abs_tol=1e-15) for g, o in zip(t.grad.tolist(), ours))
     for mine, o, what in [(loss, oloss, "loss")] + [(m, x, f"logits[{i}].grad") for i, (m, x) in
                                                     enumerate(zip(logits, ours))]:
         got, want = (mine.data, o.data) if what == "loss" else (mine.grad, o.grad)

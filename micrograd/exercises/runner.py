@@ -38,7 +38,9 @@ def _where(error):
     """the learner's last line in the traceback, not ours"""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if PACKAGE not in pathlib.Path(f.filename).resolve().parents]
-    return f" (at {pathlib.Path(frames[-1].filename).name}, line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    if not frames:
+        return ""
+    return f" (at {pathlib.Path(frames[-1].filename).name}, line {frames[-1].lineno}: {frames[-1].line})"
 
 
 def _run_one(number, names, path, explain=None):
@@ -49,7 +51,8 @@ def _run_one(number, names, path, explain=None):
             try:
                 names = load(path)
             except Exception as e:
-                return dict(result, status='error', message=f"importing {path} raised {type(e).__name__}: {e}{_where(e)}")
+                message = f"importing {path} raised {type(e).__name__}: {e}{_where(e)}"
+                return dict(result, status='error', message=message)
         fn({k: names.get(k) for k in NAMES})
         return dict(result, status='pass')
     except (NotImplementedYet, NotImplementedError) as e:
@@ -82,7 +85,8 @@ def run_checks(path=None, names=None, exercise=None, timeout=TIMEOUT, explain=No
     if exercise is not None and not 1 <= exercise <= len(EXERCISES):
         raise ValueError(f"there are exercises 1 to {len(EXERCISES)}, got {exercise}")
     if 'fork' not in multiprocessing.get_all_start_methods():
-        raise RuntimeError("the checks run each exercise in a forked process, which this system lacks (use Linux or macOS)")
+        raise RuntimeError("the checks run each exercise in a forked process, "
+                           "which this system lacks (use Linux or macOS)")
     context = multiprocessing.get_context('fork')
     results = []
     for number in numbers:

@@ -19,7 +19,8 @@ def notebook(source):
         if header.startswith(' check:'):
             numbers = [int(n) for n in header.split(':')[1].split(',')]
             body = '\n'.join(CHECK_CALL.format(n=n) for n in numbers)
-        cells.append({'id': f'cell-{len(cells)}', 'cell_type': 'code', 'metadata': {}, 'execution_count': None, 'outputs': [], 'source': body})
+        cells.append({'id': f'cell-{len(cells)}', 'cell_type': 'code', 'metadata': {}, 'execution_count': None,
+                      'outputs': [], 'source': body})
     return {'cells': cells, 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3',
                                                         'language': 'python'}},
             'nbformat': 4, 'nbformat_minor': 5}
