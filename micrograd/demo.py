@@ -264,7 +264,7 @@ def _train_names(args, progress):
     seconds = time.perf_counter() - start
     recorded = f", {step.compiled.recordings} recordings" if args.fast else ""
     print(f"trained in {seconds:.1f} s ({args.steps / seconds:.1f} names/s{recorded}); "
-          f"final loss {losses[-1]:.4f}")
+          f"final loss {losses[-1]:.6g}")
     print(f"{SAMPLES} names sampled at temperature 0.5:")
     for i in range(SAMPLES):
         print(f"sample {i + 1:2d}: {model.sample(rng)}")

@@ -376,3 +376,15 @@ def test_the_loss_plot_averages_a_noisy_run():
     losses = [3.0, 1.0, 2.0, 6.0]
     assert moving_average(losses, 2) == [2.0, 1.5, 4.0]
     assert moving_average(losses, 4) == [3.0]
+
+
+def test_names_prints_a_huge_final_loss_in_six_digits(tmp_path, capsys, monkeypatch):
+    from micrograd import gpt
+
+    real_train = gpt.train
+
+    def huge_last_loss(*args, **kwargs):
+        return real_train(*args, **kwargs)[:-1] + [1e140]   # large but finite: no divergence
+    monkeypatch.setattr(gpt, 'train', huge_last_loss)
+    assert main(['--task', 'names', '--steps', '2', '--out', str(tmp_path)]) == 0
+    assert re.search(r"final loss 1e\+140$", capsys.readouterr().out, re.M)  # .4f printed 145 characters
