@@ -2,6 +2,7 @@
 that names it, the starter files say "not implemented yet", and bad input gets a clear message"""
 import json
 import math
+import os
 import pathlib
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import nbclient
 import nbformat
 import pytest
+import torch
 
 from micrograd.exercises import run_checks
 from micrograd.exercises.starter import write_starters
@@ -141,12 +143,13 @@ def test_wrong_constructor_is_a_clear_message(tmp_path):
     path = write(tmp_path, SOLUTION.replace("    def __init__(self, nin, nouts):", "    def __init__(self, sizes):"))
     r, = run_checks(path=path, exercise=7)
     assert r['status'] == 'error' and "TypeError" in r['message'] and "__init__()" in r['message']
+    assert "MLP(nin, nouts)" in r['message']
 
 
 def test_an_endless_loop_times_out_and_the_other_checks_still_run(tmp_path):
     endless = "    while True:\n        pass\n    return {'L': 1.0"
     path = write(tmp_path, SOLUTION.replace("    return {'L': 1.0", endless))
-    results = run_checks(path=path, exercise=None, timeout=2)
+    results = run_checks(path=path, timeout=4)
     assert statuses(results) == {n: ('timeout' if n == 2 else 'pass') for n in ALL}
 
 
@@ -192,3 +195,33 @@ def test_an_error_names_the_learners_line_not_the_checkers(tmp_path):
     r, = run_checks(path=path, exercise=4)
     assert r['status'] == 'error' and "AttributeError" in r['message']
     assert "learner.py" in r['message'] and "self.dta" in r['message']
+
+
+def test_checker_runs_without_torch(tmp_path):
+    # sitecustomize runs first: a None in sys.modules makes `import torch` fail as if absent
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['torch'] = None\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REFERENCE.parent.parent)]))
+    done = subprocess.run([sys.executable, '-m', 'micrograd.exercises', 'check', str(REFERENCE / 'solution.py')],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0 and '10 of 10 passed' in done.stdout, done.stderr
+
+
+def test_expected_numbers_match_torch_float64():
+    from micrograd.exercises import checks
+    from micrograd.losses import cross_entropy
+    leaves, o = checks.lecture_neuron(checks.Ours)
+    o.backward()
+    t = {k: torch.tensor(v.data, dtype=torch.float64, requires_grad=True) for k, v in leaves.items()}
+    ot = (t['x1'] * t['w1'] + t['x2'] * t['w2'] + checks.NEURON_B).tanh()
+    ot.backward()
+    assert o.data == pytest.approx(ot.item(), rel=1e-12)
+    for k, v in leaves.items():
+        assert v.grad == pytest.approx(t[k].grad.item(), rel=1e-12, abs=1e-15)
+    logits = [checks.Ours(v) for v in (2.0, -1.0, 0.5)]
+    loss = cross_entropy([logits], [2])
+    loss.backward()
+    lt = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(lt[None], torch.tensor([2]))
+    loss_t.backward()
+    assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
+    assert [v.grad for v in logits] == pytest.approx(lt.grad.tolist(), rel=1e-12, abs=1e-15)

@@ -5,6 +5,7 @@ Expected numbers come from micrograd.engine, and from torch too when it is insta
 """
 import math
 import random
+import sys
 
 from micrograd.engine import Value as Ours
 
@@ -69,11 +70,9 @@ def lecture_neuron(Value):
 
 
 def torch_or_none():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+    """torch when the learner's process has imported it already (importing it in each check's child
+    took seconds); tests/test_exercises.py compares the expected numbers with torch every run"""
+    return sys.modules.get('torch')
 
 
 def check_value(names):

@@ -9,6 +9,8 @@ from micrograd.exercises.checks import EXERCISES, Mistake, NotImplementedYet
 
 NAMES = ('Value', 'Neuron', 'Layer', 'MLP', 'manual_grads', 'train', 'softmax_cross_entropy')
 TIMEOUT = 10.0
+SIGNATURES = ("Value(data, _children=(), _op='', label=''), Neuron(nin), Layer(nin, nout), MLP(nin, nouts), "
+              "manual_grads(), train(model, xs, ys, steps, lr), softmax_cross_entropy(logits, target)")
 
 
 def load(path):
@@ -65,7 +67,10 @@ def _run_one(number, names, path, explain=None):
             result['explain'] = write_pages(pathlib.Path(explain) / f'exercise{number}', *m.graphs)
         return result
     except Exception as e:
-        return dict(result, status='error', message=f"your code raised {type(e).__name__}: {e}{_where(e)}")
+        where = _where(e)
+        if isinstance(e, TypeError) and not where:  # raised calling the learner's code: a signature
+            where = f"; the checks call the lecture's signatures: {SIGNATURES}"
+        return dict(result, status='error', message=f"your code raised {type(e).__name__}: {e}{where}")
 
 
 def _child(conn, number, names, path, explain):
