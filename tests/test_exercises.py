@@ -225,3 +225,8 @@ def test_expected_numbers_match_torch_float64():
     loss_t.backward()
     assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
     assert [v.grad for v in logits] == pytest.approx(lt.grad.tolist(), rel=1e-12, abs=1e-15)
+
+
+def test_filled_notebook_is_the_reference_solution_py():
+    from micrograd.exercises.starter import notebook
+    assert json.loads((REFERENCE / 'solution.ipynb').read_text(encoding='utf-8')) == notebook(SOLUTION)
