@@ -164,7 +164,8 @@ def test_notebook_check_takes_classes_by_name_and_leaves_the_process_alone(capsy
     assert sys.getrecursionlimit() == limit
 
 
-@pytest.mark.skipif(shutil.which('dot') is None, reason="the explorer lays graphs out with Graphviz's dot program")
+@pytest.mark.skipif(shutil.which('dot') is None, reason="the dot program is missing (apt-get install graphviz): "
+                                                        "the explorer lays graphs out with it")
 def test_explain_writes_the_reference_page_beside_the_learners(tmp_path):
     path = write(tmp_path, SOLUTION.replace("(1 - t**2) * out.grad", "(1 - t) * out.grad"))
     r, = run_checks(path=path, exercise=4, explain=tmp_path / 'pages')
