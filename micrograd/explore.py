@@ -1,7 +1,5 @@
 """The explorer: a page that steps through a Value's forward and backward pass, value by value,
 with the numbers the engine computed. explorer.html, beside this file, is the page's template."""
-import contextlib
-import errno
 import html
 import importlib.resources
 import json
@@ -10,11 +8,11 @@ import numbers
 import operator
 import os
 import re
-import stat
 
 from micrograd import engine
 from micrograd.engine import Value, amax, select
 from micrograd.floats import as_float
+from micrograd.serialize import write_atomically
 from micrograd.viz import add_graph, digraph, label_text, trace_to_draw
 
 
@@ -75,7 +73,7 @@ class Explorer:
         permission bits.
         """
         path = os.fsdecode(path)  # not pathlib.Path: Path('') is '.', and the error would name '.'
-        _write_atomically(path, self.page.encode('utf-8'))  # encoded before any file is touched
+        write_atomically(path, self.page)
         return path
 
     def __repr__(self):
@@ -89,37 +87,6 @@ class Explorer:
         height = min(max(self._height + 190, 420), 760)
         return (f'<iframe srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts" '
                 f'style="width: 100%; height: {height}px; border: 1px solid #ddd"></iframe>')
-
-
-def _write_atomically(path, data):
-    """data (bytes) to a temporary file beside path's target, flushed, then renamed over it"""
-    if not path:
-        raise FileNotFoundError(errno.ENOENT, "an empty path names no file", path)
-    target = os.path.realpath(path)  # a symlink: the file it points to is replaced, the link stays
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, "a directory, not a file", path)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
-    try:
-        # O_EXCL never clobbers another file; mode 0o666 lets the umask decide, as open() would
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:  # a missing or read-only directory: about path, not the temporary file
-        raise OSError(e.errno, e.strerror, path) from None
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)  # atomic: a reader sees the old page or the new one
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _as_nudge(nudge):

@@ -28,7 +28,7 @@ def save(model, path):
     write; so does a path that is a device, a pipe or a socket, which a rename would replace.
     """
     text = _to_json(model)  # whatever can go wrong with the model does, before any file is touched
-    _atomic_write(os.fsdecode(path), text)  # a str: bytes paths too, as open() takes them
+    write_atomically(os.fsdecode(path), text)  # a str: bytes paths too, as open() takes them
 
 
 def load(path):
@@ -145,7 +145,9 @@ def _check_computes_as_mlp(model):
                             + _SUBCLASS_HINT)
 
 
-def _atomic_write(path, text):
+def write_atomically(path, text):
+    """text to path (a str) as save() writes a model: a temporary file beside path's target, flushed,
+    then renamed over it, so an error leaves the old file whole; explore's Explorer.save shares it"""
     target = _file_to_replace(path)
     directory = os.path.dirname(target)
     try:
