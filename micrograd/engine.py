@@ -13,8 +13,11 @@ class Value:
     # the lecture's closure on demand. A closure per node adds a function and its cells for the
     # garbage collector to track, 3x the objects: a moons step runs about 4x slower even without the
     # original's node -> closure -> node cycle, about 7x with it (benchmarks/bench_closures.py)
-    # '__dict__': any other attribute, as the original's Value takes (v.name = 'x'); 32 bytes a node
-    __slots__ = ('data', 'grad', '_prev', '_op', 'label', '_grad_fn', '__dict__')
+    # '__dict__': any other attribute, as the original's Value takes (v.name = 'x'); 32 bytes a node.
+    # An op's one or two children live in the slots _a and _b, not in a tuple: a tuple per node is a
+    # second object for the garbage collector to track: a moons step ran 143 -> 114 ms without it
+    # (with topological_order reading the slots). _prev still gives them as the lecture's tuple
+    __slots__ = ('data', 'grad', '_a', '_b', '_op', 'label', '_grad_fn', '__dict__')
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """numpy's `x * v` for a NumPy x: a number is a Python float first; an array, of any shape, gives
@@ -33,13 +36,28 @@ class Value:
         return numpy.frompyfunc(op, 2, 1)(*boxed)
 
     def __init__(self, data, _children=(), _op='', label=''):
-        # an op's result is a float already: skipping the call to as_float saves ~5% of a moons step
-        self.data = data if type(data) is float else as_float(data)
+        self.data = as_float(data)
         self.grad = 0.0
-        self._prev = tuple(_children)  # a tuple, not a set: iteration order must not depend on id()
+        self._prev = _children  # kept in two slots (see _prev below)
         self._op = _op
         self.label = label
         self._grad_fn = Value._leaf_backward
+
+    @property
+    def _prev(self):
+        """the children this Value was made from, as a tuple: (), (a,), (a, b), or all of a dot's"""
+        a, b = self._a, self._b
+        if a is None:
+            return b  # () for a leaf, else the tuple of three or more
+        return (a,) if b is None else (a, b)
+
+    @_prev.setter
+    def _prev(self, children):
+        children = tuple(children)  # a tuple, not a set: iteration order must not depend on id()
+        if 1 <= len(children) <= 2:
+            self._a, self._b = children[0], children[-1] if len(children) == 2 else None
+        else:
+            self._a, self._b = None, children
 
     @property
     def _backward(self):
@@ -57,66 +75,54 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), '+')
-        out._grad_fn = Value._add_backward
-        return out
+        return _result(self.data + other.data, '+', Value._add_backward, self, other)
 
     @staticmethod
     def _add_backward(out):  # out = a + b
-        a, b = out._prev
+        a, b = out._a, out._b
         a.grad += out.grad
         b.grad += out.grad
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), '*')
-        out._grad_fn = Value._mul_backward
-        return out
+        return _result(self.data * other.data, '*', Value._mul_backward, self, other)
 
     @staticmethod
     def _mul_backward(out):  # out = a * b
-        a, b = out._prev
+        a, b = out._a, out._b
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
 
     def __pow__(self, other):
         n = _as_exponent(other)
-        out = Value(power(self.data, n), (self,), f'**{n}')
-        out._grad_fn = _pow_backward(n)
-        return out
+        return _result(power(self.data, n), f'**{n}', _pow_backward(n), self)
 
     def relu(self):
-        out = Value(0.0 if self.data < 0 else self.data, (self,), 'ReLU')
-        out._grad_fn = Value._relu_backward
-        return out
+        return _result(0.0 if self.data < 0 else self.data, 'ReLU', Value._relu_backward, self)
 
     @staticmethod
     def _relu_backward(out):  # out = a.relu()
-        a, = out._prev
+        a = out._a
         # exactly 0 where x <= 0, as torch: (x > 0) * out.grad made an inf out.grad nan; a nan x passes it
         a.grad += 0.0 if out.data <= 0 else out.grad  # relu'(0) = 0, as in torch
 
     def abs(self):
-        out = Value(abs(self.data), (self,), 'abs')
-        out._grad_fn = Value._abs_backward
-        return out
+        return _result(abs(self.data), 'abs', Value._abs_backward, self)
 
     __abs__ = abs  # abs(v)
 
     @staticmethod
     def _abs_backward(out):  # out = a.abs()
-        a, = out._prev
+        a = out._a
         a.grad += ((a.data > 0) - (a.data < 0)) * out.grad  # sign(x); abs'(0) = 0, as in torch
 
     def tanh(self):
         # math.tanh saturates at ±1; the exp formula overflows for large |x|
-        out = Value(math.tanh(self.data), (self,), 'tanh')
-        out._grad_fn = Value._tanh_backward
-        return out
+        return _result(math.tanh(self.data), 'tanh', Value._tanh_backward, self)
 
     @staticmethod
     def _tanh_backward(out):  # out = a.tanh()
-        a, = out._prev
+        a = out._a
         # 1 - tanh² cancels where tanh saturates (a last-bit error of out.data becomes 1e-6 at x = 11.85):
         # there the exact sech²(x) = 4e/(1 + e)², e = exp(-2|x|); torch's form where it loses no digits
         y = out.data
@@ -124,37 +130,32 @@ class Value:
 
     def exp(self):
         try:
-            out = Value(math.exp(self.data), (self,), 'exp')
+            e = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp({self.data}) is too large for a float") from None
-        out._grad_fn = Value._exp_backward
-        return out
+        return _result(e, 'exp', Value._exp_backward, self)
 
     @staticmethod
     def _exp_backward(out):  # out = a.exp()
-        a, = out._prev
+        a = out._a
         a.grad += out.data * out.grad  # d/dx e^x = e^x
 
     def log(self):
         if self.data <= 0:
             raise ValueError(f"log needs a positive value, got {self.data}")
-        out = Value(math.log(self.data), (self,), 'log')
-        out._grad_fn = Value._log_backward
-        return out
+        return _result(math.log(self.data), 'log', Value._log_backward, self)
 
     @staticmethod
     def _log_backward(out):  # out = a.log()
-        a, = out._prev
+        a = out._a
         a.grad += out.grad / a.data  # d/dx log(x) = 1/x
 
     def sigmoid(self):
-        out = Value(sigmoid(self.data), (self,), 'sigmoid')
-        out._grad_fn = Value._sigmoid_backward
-        return out
+        return _result(sigmoid(self.data), 'sigmoid', Value._sigmoid_backward, self)
 
     @staticmethod
     def _sigmoid_backward(out):  # out = a.sigmoid()
-        a, = out._prev
+        a = out._a
         # s' = s (1 - s), torch's form, where s <= 0.5; above, 1 - s cancels: e / (1 + e)², e = exp(-x)
         s = out.data
         a.grad += (s * (1 - s) if s <= 0.5 else sigmoid_slope(a.data)) * out.grad
@@ -162,20 +163,18 @@ class Value:
     def softplus(self):
         # log(1 + e^x) as max(x, 0) + log1p(e^-|x|): exp never sees a positive number, so no overflow
         x = self.data
-        out = Value(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), 'softplus')
-        out._grad_fn = Value._softplus_backward
-        return out
+        return _result(max(x, 0.0) + math.log1p(math.exp(-abs(x))), 'softplus', Value._softplus_backward, self)
 
     @staticmethod
     def _softplus_backward(out):  # out = a.softplus()
-        a, = out._prev
+        a = out._a
         a.grad += sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
 
     def backward(self):
         """d(self)/d(v) into v.grad for every v self depends on, as torch: leaves add it to what they had"""
         order = topological_order(self)
         for v in order:
-            if v._prev:
+            if v.grad and v._prev:
                 v.grad = 0.0  # an interior node's grad from an earlier backward() must not flow again
         self.grad += 1.0
         for v in reversed(order):
@@ -198,16 +197,13 @@ class Value:
         # the * node holds the quotient itself and passes out.grad / other to self: self * (1/other)
         # rounds twice, and 1/other is inf for a subnormal other (1e-310) where the quotient is a float
         other = other if isinstance(other, Value) else Value(other)
-        inverse = Value(reciprocal(other.data), (other,), '**-1')  # 1/other: inf if other is subnormal
-        inverse._grad_fn = _pow_backward(-1)
-        out = Value(quotient(self.data, other.data), (self, inverse), '*')
-        out._grad_fn = Value._div_backward
-        return out
+        inverse = _result(reciprocal(other.data), '**-1', _pow_backward(-1), other)  # inf if other is subnormal
+        return _result(quotient(self.data, other.data), '*', Value._div_backward, self, inverse)
 
     @staticmethod
     def _div_backward(out):  # out = a / b, drawn as a * b**-1
-        a, inverse = out._prev
-        b, = inverse._prev
+        a, inverse = out._a, out._b
+        b = inverse._a
         a.grad += out.grad / b.data  # d/da a/b = 1/b, as torch computes it
         inverse.grad += a.data * out.grad  # d/d(b**-1) a * b**-1 = a; its backward gives b -a/b² * grad
 
@@ -218,9 +214,7 @@ class Value:
         base = _as_exponent(other)  # an int base keeps its name in the op: '2**'
         if not base > 0:
             raise ValueError(f"number ** Value needs a positive base, got {base}")
-        out = Value(power(float(base), self.data), (self,), f'{base}**')
-        out._grad_fn = _rpow_backward(float(base))
-        return out
+        return _result(power(float(base), self.data), f'{base}**', _rpow_backward(float(base)), self)
 
     def _refuse_comparison(self, other, symbol):
         # == stays identity (the original's): Values are kept in sets and dicts, as topological_order does
@@ -299,19 +293,34 @@ def _select_backward(out):  # out = values[index]
 
 def topological_order(root):
     """every Value root depends on, each after its children, root last (backward() runs it reversed)"""
-    # an explicit stack, not recursion: graphs get far deeper than Python's frame limit; an iterator
-    # per entry visits children in the order of the original's recursive walk
-    order, seen, stack = [], {root}, [(root, iter(root._prev))]
+    # an explicit stack, not recursion: graphs get far deeper than Python's frame limit. The Value on
+    # top stays until its children are in order, pushing the first one not seen yet each time: the
+    # order of the original's recursive walk. It reads the slots, as _prev would build a tuple a look
+    order, seen, stack = [], {root}, [root]
+    wide = {}  # a Value with no child in its slots -> an iterator over v._b, so each child is looked at once
     while stack:
-        v, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(v)
+        v = stack[-1]
+        a = v._a
+        if a is None:  # a leaf, or three or more children (a dot) in the tuple v._b
+            children = wide.get(v) or wide.setdefault(v, iter(v._b))
+            for child in children:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+                    break
+            else:
+                order.append(stack.pop())
+            continue
+        if a not in seen:
+            seen.add(a)
+            stack.append(a)
+            continue
+        b = v._b
+        if b is not None and b not in seen:
+            seen.add(b)
+            stack.append(b)
+            continue
+        order.append(stack.pop())
     return order
 
 
@@ -330,7 +339,7 @@ class _PowBackward:
         self.n = n
 
     def __call__(self, out):  # out = a ** n
-        a, = out._prev
+        a = out._a
         a.grad += self.n * ieee_pow(a.data, self.n - 1) * out.grad  # d/dx x^n = n x^(n-1)
 
     def __reduce__(self):
@@ -338,18 +347,18 @@ class _PowBackward:
 
 
 def _flat_backward(out):  # out = a ** 0
-    a, = out._prev
+    a = out._a
     a.grad += 0.0  # x^0 is flat: torch gives 0 whatever flows in, 0 * inf and 0 * nan included
 
 
 def _reciprocal_backward(out):  # out = a ** -1
-    a, = out._prev
+    a = out._a
     # -grad / x², divided twice: x**-2 overflows for |x| < 1e-154 where the gradient is finite
     a.grad += -(out.grad / a.data) / a.data
 
 
 def _sqrt_backward(out):  # out = a ** 0.5
-    a, = out._prev
+    a = out._a
     a.grad += 0.5 * ieee_pow(out.data, -1) * out.grad  # as torch, 0.5 * (1 / sqrt(x)): -inf at -0.0
 
 
@@ -367,7 +376,7 @@ class _RpowBackward:
         self.base = base
 
     def __call__(self, out):  # out = base ** a
-        a, = out._prev
+        a = out._a
         a.grad += out.data * math.log(self.base) * out.grad  # d/dx b^x = b^x log(b)
 
     def __reduce__(self):
@@ -395,6 +404,23 @@ class _Closure:
 _NUMPY_OPS = {'add': operator.add, 'subtract': operator.sub, 'multiply': operator.mul,
               'divide': operator.truediv, 'power': operator.pow, 'less': operator.lt,
               'less_equal': operator.le, 'greater': operator.gt, 'greater_equal': operator.ge}
+
+
+def _result(data, op, grad_fn, a, b=None):
+    """what an op returns: Value(data, (a, b), op) with the op's backward function in _grad_fn"""
+    # made without calling Value(...), whose call of __init__ costs more than the rest of the op:
+    # the forward pass of a moons step took 46 -> 35 ms (collector off)
+    out = _new(Value)
+    out.data = data  # a Python float: every op computes with floats only
+    out.grad = 0.0
+    out._a, out._b = a, b
+    out._op = op
+    out.label = ''
+    out._grad_fn = grad_fn
+    return out
+
+
+_new = object.__new__
 
 
 def _as_values(values, op):
