@@ -270,8 +270,9 @@ def dot(ws, xs):
 
 
 def _dot_backward(out):  # out = sum of w_i * x_i
-    n = len(out._prev) // 2
-    for w, x in zip(out._prev[:n], out._prev[n:]):
+    children = out._prev
+    n = len(children) // 2
+    for w, x in zip(children[:n], children[n:]):
         w.grad += x.data * out.grad  # d/dw_i = x_i
         x.grad += w.data * out.grad  # d/dx_i = w_i
 
@@ -297,12 +298,24 @@ def topological_order(root):
     # top stays until its children are in order, pushing the first one not seen yet each time: the
     # order of the original's recursive walk. It reads the slots, as _prev would build a tuple a look
     order, seen, stack = [], {root}, [root]
-    wide = {}  # a Value with no child in its slots -> an iterator over v._b, so each child is looked at once
+    wide = {}  # a Value with three children or more (a dot) -> an iterator, so each is looked at once
     while stack:
         v = stack[-1]
         a = v._a
-        if a is None:  # a leaf, or three or more children (a dot) in the tuple v._b
-            children = wide.get(v) or wide.setdefault(v, iter(v._b))
+        if a is not None:  # one or two children
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+                continue
+            b = v._b
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+        elif v._b:  # three children or more, in the tuple v._b
+            children = wide.get(v)
+            if children is None:
+                children = wide[v] = iter(v._b)
             for child in children:
                 if child not in seen:
                     seen.add(child)
@@ -311,16 +324,7 @@ def topological_order(root):
             else:
                 order.append(stack.pop())
             continue
-        if a not in seen:
-            seen.add(a)
-            stack.append(a)
-            continue
-        b = v._b
-        if b is not None and b not in seen:
-            seen.add(b)
-            stack.append(b)
-            continue
-        order.append(stack.pop())
+        order.append(stack.pop())  # a leaf, or all its children are in order
     return order
 
 
