@@ -294,6 +294,34 @@ def _select_backward(out):  # out = values[index]
 
 def topological_order(root):
     """every Value root depends on, each after its children, root last (backward() runs it reversed)"""
+    order = []
+    try:
+        _build_topo(root, {root}, order)
+    except RecursionError:  # deeper than Python's frame limit: the same order, from a stack of our own
+        return _deep_topological_order(root)
+    return order
+
+
+def _build_topo(v, seen, order):
+    """the lecture's recursive build_topo, reading the slots: _prev would build a tuple a look"""
+    a = v._a
+    if a is not None:  # one or two children
+        if a not in seen:
+            seen.add(a)
+            _build_topo(a, seen, order)
+        b = v._b
+        if b is not None and b not in seen:
+            seen.add(b)
+            _build_topo(b, seen, order)
+    else:  # a leaf, or three children or more (a dot) in the tuple v._b
+        for child in v._b:
+            if child not in seen:
+                seen.add(child)
+                _build_topo(child, seen, order)
+    order.append(v)
+
+
+def _deep_topological_order(root):
     # an explicit stack, not recursion: graphs get far deeper than Python's frame limit. The Value on
     # top stays until its children are in order, pushing the first one not seen yet each time: the
     # order of the original's recursive walk. It reads the slots, as _prev would build a tuple a look

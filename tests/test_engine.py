@@ -5,6 +5,7 @@ import fractions
 import gc
 import math
 import pickle
+import random
 import re
 import subprocess
 import sys
@@ -341,6 +342,54 @@ def test_backward_visits_each_node_once_children_first():
     e = d * c
     order = topological_order(e)
     assert order == [a, b, c, d, e]  # children in creation order, each node once
+
+
+def _reference_order(root):
+    """the original's recursive walk over _prev, written with a stack: each Value once, after its
+    children, children in the order of _prev"""
+    order, seen, stack = [], {root}, [(root, iter(root._prev))]
+    while stack:
+        v, children = stack[-1]
+        for child in children:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:
+            stack.pop()
+            order.append(v)
+    return order
+
+
+def _random_graph(rng, depth):
+    """a random graph of every kind of node: ops of one, two and many children, a custom op, shared
+    children; with a chain of depth + ops on top, so its walk goes that deep"""
+    nodes = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+    for _ in range(300):
+        a, b, c = (rng.choice(nodes) for _ in range(3))
+        kind = rng.randrange(6)
+        nodes.append(a * b if kind == 0 else a.tanh() if kind == 1 else dot([a, b], [c, a]) if kind == 2
+                     else amax([a, b, c]) if kind == 3 else Value(a.data, (a, b, c), 'custom') if kind == 4
+                     else a / b)
+    chain = nodes[-1]
+    for _ in range(depth):
+        chain = chain + rng.choice(nodes[-50:])
+    return sum(nodes[-40:], chain)
+
+
+@pytest.mark.parametrize("depth", [0, 100, 3000])
+def test_topological_order_is_the_original_walk_at_any_depth(depth):
+    root = _random_graph(random.Random(depth), depth)
+    assert topological_order(root) == _reference_order(root)
+
+
+def test_topological_order_is_the_same_when_called_near_the_frame_limit():
+    # the walk recurses while Python's frame limit allows, then takes a stack of its own
+    root = _random_graph(random.Random(1), 200)
+
+    def deep(n):
+        return topological_order(root) if n == 0 else deep(n - 1)
+    assert deep(sys.getrecursionlimit() - 100) == _reference_order(root)
 
 
 def test_import_leaves_interpreter_state_alone():
