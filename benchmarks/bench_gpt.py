@@ -1,4 +1,5 @@
-"""microgpt on the names, timed four ways: ours eager, ours compiled, a Value of microgpt's design, torch.
+"""microgpt on the names, timed five ways: ours eager, ours compiled, a Value of microgpt's design,
+microgpt's own script on our Value, torch.
 
 The same names in the same order (random.Random(42) shuffles them, then draws the weights), the
 same model and the same Adam, so every implementation reports the same losses: the "check" of a
@@ -6,8 +7,9 @@ result is the mean loss of the last steps (the last bits differ, the printed dig
 Usage, as bench_micrograd.py: python bench_gpt.py '<json list of jobs>'; each job is
 {"workload": name, "size": n, "repeats": r}; prints one JSON list of results. Workloads:
 
-    gpt_train[_compiled|_microgpt|_batched]   size training steps, end to end (recordings included)
-    gpt_step[_compiled|_microgpt|_batched]    one training step on a 3-letter name (5 tokens);
+    gpt_train[_compiled|_microgpt|_script|_batched]   size training steps, end to end (recordings
+                                              included); _script: microgpt's code, its Value ours
+    gpt_step[_compiled|_microgpt|_script|_batched]    one training step on a 3-letter name (5 tokens);
                                               compiled: one replay plus Adam, the recording excluded
     gpt_record                                one recording of that step (micrograd.compile)
     gpt_adam                                  one Adam update of the 4,192 parameters
@@ -39,8 +41,8 @@ def check(losses):
 
 # --- trainer(steps, rng) -> step(k, tokens): trains on one name, returns its loss before the update ---
 
-def microgpt_trainer(steps, rng):
-    model = MicroGPT(rng)
+def microgpt_trainer(steps, rng, value=None):
+    model = MicroGPT(rng) if value is None else MicroGPT(rng, value=value)
 
     def step(k, tokens):
         loss = model.loss(tokens)
@@ -80,7 +82,14 @@ def torch_trainer(steps, rng):
 
 
 TRAINERS = {'': ours_trainer, '_compiled': lambda steps, rng: ours_trainer(steps, rng, compiled=True),
-            '_microgpt': microgpt_trainer, '_batched': torch_trainer}
+            '_microgpt': microgpt_trainer, '_script': lambda steps, rng: microgpt_trainer(steps, rng, ours_value()),
+            '_batched': torch_trainer}
+
+
+def ours_value():
+    from micrograd.engine import Value
+
+    return Value
 
 
 def train(trainer, steps):

@@ -91,11 +91,11 @@ def rmsnorm(x):
 
 
 class MicroGPT:
-    """the published one-layer model and Adam, on LocalValue"""
+    """the published one-layer model and Adam, on LocalValue or on any Value class given (ours)"""
 
-    def __init__(self, rng, n_embd=16, n_head=4, block_size=16, vocab_size=BOS + 1):
+    def __init__(self, rng, n_embd=16, n_head=4, block_size=16, vocab_size=BOS + 1, value=LocalValue):
         def matrix(nout, nin):
-            return [[LocalValue(rng.gauss(0, 0.08)) for _ in range(nin)] for _ in range(nout)]
+            return [[value(rng.gauss(0, 0.08)) for _ in range(nin)] for _ in range(nout)]
         self.n_head, self.block_size = n_head, block_size
         self.wte, self.wpe, self.lm_head = matrix(vocab_size, n_embd), matrix(block_size, n_embd), \
             matrix(vocab_size, n_embd)
