@@ -145,7 +145,7 @@ def _record(fn, params, args, has_aux):
                          f"by {stale._op!r}): eagerly it keeps the number it had then, while a replay would "
                          "compute it again from the parameters. Compute it inside fn")
     position = dict(zip(order, range(len(order))))   # Values hash by identity
-    dead = next((v for v in watch.made if v._prev and v not in position and _can_raise(v._op)), None)
+    dead = next((v for v in watch.made if v not in position and v._prev and _can_raise(v._op)), None)
     if dead is not None:
         raise ValueError(f"fn computes a {dead._op!r} that the loss does not use: a replay computes only the "
                          "loss, so the error this op raises on some numbers (an overflow, a zero, a bad "
@@ -174,13 +174,15 @@ def _replay_ops(order):
     """each node's _op, but a division's: its * node is '/' (it holds a / b, not a * (1/b)), and its
     **-1 node '1/' (it holds IEEE 1/b: inf for a subnormal b, where b ** -1 raises as Python's)"""
     ops = list(map(operator.attrgetter('_op'), order))
-    divisions = [i for i, v in enumerate(order) if v._grad_fn is Value._div_backward]
-    inverses = {order[i]._prev[1] for i in divisions}
-    for i in divisions:
-        ops[i] = '/'
-    for i, v in enumerate(order):
-        if v in inverses:
-            ops[i] = '1/'
+    division = Value._div_backward
+    divisions = [i for i, f in enumerate(map(operator.attrgetter('_grad_fn'), order)) if f is division]
+    if divisions:
+        inverses = {order[i]._prev[1] for i in divisions}
+        for i in divisions:
+            ops[i] = '/'
+        for i, v in enumerate(order):
+            if v in inverses:
+                ops[i] = '1/'
     return ops
 
 

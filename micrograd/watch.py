@@ -60,7 +60,7 @@ class Watch:
         """the first of values made before the block, from a parameter (a scaled weight kept from an
         earlier step): eager uses the number it had then, a replay would compute it again"""
         for v in values:
-            if v._prev and v not in self.made and self._origin(v) is not None:
+            if v not in self.made and v._prev and self._origin(v) is not None:
                 return v
         return None
 
