@@ -54,9 +54,11 @@ class Value:
     @_prev.setter
     def _prev(self, children):
         children = tuple(children)  # a tuple, not a set: iteration order must not depend on id()
-        if 1 <= len(children) <= 2:
-            self._a, self._b = children[0], children[-1] if len(children) == 2 else None
-        else:
+        if len(children) == 2:
+            self._a, self._b = children
+        elif len(children) == 1:
+            self._a, self._b = children[0], None
+        else:  # none, or three or more (a dot): the tuple itself
             self._a, self._b = None, children
 
     @property
