@@ -176,7 +176,7 @@ class Value:
         """d(self)/d(v) into v.grad for every v self depends on, as torch: leaves add it to what they had"""
         order = topological_order(self)
         for v in order:
-            if v.grad and v._prev:
+            if v._a is not None or v._b:  # v._prev, read from the slots: one look per node
                 v.grad = 0.0  # an interior node's grad from an earlier backward() must not flow again
         self.grad += 1.0
         for v in reversed(order):

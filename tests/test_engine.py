@@ -645,6 +645,22 @@ def test_backward_twice_gives_leaves_exactly_twice_one_call():
     assert (x.grad, w.grad) == (2 * once[0], 2 * once[1])
 
 
+def test_backward_restarts_every_interior_grad_from_plus_zero():
+    # whatever an interior node's grad was (-0.0 and nan set by hand included), backward() gives what
+    # a fresh graph gives: 0.0 + (-0.0) is 0.0, while a -0.0 kept would give -0.0
+    def graph():
+        a = Value(2.0)
+        b = a * 1.0
+        return b, b * -0.0
+    fresh_b, fresh = graph()
+    fresh.backward()
+    for left in (-0.0, math.nan, 5.0):
+        b, out = graph()
+        b.grad = left
+        out.backward()
+        assert math.copysign(1.0, b.grad) == math.copysign(1.0, fresh_b.grad) == 1.0 and b.grad == 0.0
+
+
 def test_backward_of_a_leaf_accumulates_like_torch():
     a, at = Value(3.0), leaf(3.0)
     a.backward()
