@@ -119,20 +119,27 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)  # second moment
 
     def _update(self, lr, t):
+        # torch's single-tensor update, operation by operation, each rounded once in Python floats;
+        # torch's CPU kernels fuse three multiply-adds into one rounding and its sqrt is not correctly
+        # rounded, so the last bits may differ (docs/training.md says which ops and how often)
         beta1, beta2 = self.betas
         # the moments start at zero, so early on they underestimate; dividing by 1 - beta**t undoes that
         step_size = lr / (1 - beta1**t)
-        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+        bias_correction2_sqrt = (1 - beta2**t)**0.5  # torch's: C's pow, a last bit off math.sqrt at times
         # locals, not attributes, in the loop: a GPT step updates thousands of parameters (3x faster)
         m, v, eps, weight_decay = list(self.m), list(self.v), self.eps, self.weight_decay
-        one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+        weight = 1 - beta1  # torch's m.lerp_(g, 1 - beta1)
+        small_weight, one_minus_weight, one_minus_beta2 = weight < 0.5, 1 - weight, 1 - beta2
         data = []
         for i, p in enumerate(self.params):
             x, g = _current(p)
             if weight_decay:
-                g = g + weight_decay * x
-            m[i] = beta1 * m[i] + one_minus_beta1 * g
+                g = g + weight_decay * x  # torch's grad.add(param, alpha=weight_decay), fused there
+            # torch's lerp kernel: from m for a weight under 0.5, else from g, so both ends are exact (fused there)
+            m[i] = m[i] + weight * (g - m[i]) if small_weight else g - (g - m[i]) * one_minus_weight
+            # torch's v.mul_(beta2).addcmul_(g, g, value=1 - beta2), fused there
             v[i] = beta2 * v[i] + one_minus_beta2 * g * g
+            # torch's param.addcdiv_(m, sqrt(v) / bias_correction2_sqrt + eps, value=-step_size): not fused
             data.append(x - _divide(step_size * m[i], math.sqrt(v[i]) / bias_correction2_sqrt + eps))
         self.m, self.v = m, v
         _store(self.params, data)

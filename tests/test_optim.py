@@ -35,8 +35,9 @@ def run_side_by_side(params, tensors, opt, opt_t, steps, sched_t=None):
         opt_t.step()
         if sched_t is not None:
             sched_t.step()
-        # one step differs in the last bit at most (torch's lerp for Adam's first moment);
-        # those bits add up over the steps but stay far below 1e-12 relative
+        # one step differs in the last bit at most (torch fuses multiply-adds, and its sqrt rounds
+        # differently: see the reference below); those bits add up over the steps, and stay below
+        # 1e-12 relative, or 1e-14 absolute where a parameter crosses 0
         for p, t in zip(params, tensors):
             assert p.data == pytest.approx(t.item(), rel=1e-12, abs=1e-14)
             assert type(p.data) is float  # never a NumPy scalar, whatever the hyperparameters were
@@ -59,6 +60,130 @@ def test_sgd_matches_torch(momentum, weight_decay):
 def test_adam_matches_torch(kwargs):
     params, tensors = pair()
     run_side_by_side(params, tensors, Adam(params, **kwargs), torch.optim.Adam(tensors, **kwargs), steps=8)
+
+
+ADAM_SETTINGS = [
+    {},  # torch's defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8
+    {'lr': 0.05, 'betas': (0.5, 0.9)},  # a lerp weight of 0.5: torch's kernel starts from g, not m
+    {'lr': 0.05, 'betas': (0.3, 0.7), 'weight_decay': 0.01},
+    {'lr': 0.01, 'betas': (0.85, 0.99), 'eps': 1e-3, 'weight_decay': 0.1},
+]
+SGD_SETTINGS = [{'lr': 0.1, 'momentum': 0.9}, {'lr': 0.01, 'weight_decay': 0.1},
+                {'lr': 0.05, 'momentum': 0.5, 'weight_decay': 0.01}]
+
+
+@pytest.mark.parametrize("cls, kwargs", [(Adam, k) for k in ADAM_SETTINGS] + [(SGD, k) for k in SGD_SETTINGS])
+def test_optimizer_matches_torch_over_200_steps(cls, kwargs):
+    params, tensors = pair()
+    run_side_by_side(params, tensors, cls(params, **kwargs), getattr(torch.optim, cls.__name__)(tensors, **kwargs),
+                     steps=200)
+
+
+def exact_multiply_add(a, b, c):
+    """a * b + c rounded once, as the fused multiply-add of torch's CPU kernels (math.fma from Python 3.13)"""
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def separate_multiply_add(a, b, c):
+    """a * b + c rounded twice, as Python floats compute it"""
+    return a * b + c
+
+
+def torch_sqrt(x):
+    """torch's float64 sqrt on the CPU: not correctly rounded, one in a hundred results a last bit off"""
+    return torch.tensor(x, dtype=torch.float64).sqrt().item()
+
+
+def adam_as_torch_computes_it(init, grads, multiply_add, sqrt, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                              weight_decay=0):
+    """torch.optim.Adam's single-tensor update (torch/optim/adam.py), operation by operation, with the
+    multiply-adds its CPU kernels fuse and its sqrt given; every parameter after every step"""
+    beta1, beta2 = betas
+    x, exp_avg, exp_avg_sq, history = list(init), [0.0] * len(init), [0.0] * len(init), []
+    for step, g_step in enumerate(grads, 1):
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step)**0.5
+        weight = 1 - beta1
+        for i, g in enumerate(g_step):
+            if weight_decay:
+                g = multiply_add(weight_decay, x[i], g)  # grad.add(param, alpha=weight_decay)
+            m, diff = exp_avg[i], g - exp_avg[i]  # exp_avg.lerp_(grad, 1 - beta1): ATen's lerp
+            exp_avg[i] = multiply_add(weight, diff, m) if weight < 0.5 else multiply_add(-diff, 1 - weight, g)
+            # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            exp_avg_sq[i] = multiply_add((1 - beta2) * g, g, beta2 * exp_avg_sq[i])
+            denom = sqrt(exp_avg_sq[i]) / bias_correction2_sqrt + eps
+            x[i] = x[i] + (-step_size * exp_avg[i]) / denom  # param.addcdiv_(exp_avg, denom, value=-step_size)
+        history.append(list(x))
+    return history
+
+
+def sgd_as_torch_computes_it(init, grads, multiply_add, lr, momentum=0, weight_decay=0):
+    """torch.optim.SGD's single-tensor update (torch/optim/sgd.py), operation by operation"""
+    x, buffers, history = list(init), [None] * len(init), []
+    for g_step in grads:
+        for i, g in enumerate(g_step):
+            if weight_decay:
+                g = multiply_add(weight_decay, x[i], g)  # grad.add(param, alpha=weight_decay)
+            if momentum:
+                # buf.mul_(momentum).add_(grad): two kernels, two roundings
+                buffers[i] = g if buffers[i] is None else momentum * buffers[i] + g
+                g = buffers[i]
+            x[i] = multiply_add(-lr, g, x[i])  # param.add_(grad, alpha=-lr)
+        history.append(list(x))
+    return history
+
+
+def random_grads(steps, n=len(INIT), seed=7):
+    rng = random.Random(seed)
+    return [[rng.uniform(-2, 2) for _ in range(n)] for _ in range(steps)]
+
+
+def history_of(opt, params, grads):
+    history = []
+    for g_step in grads:
+        for p, g in zip(params, g_step):
+            p.grad = g
+        opt.step()
+        history.append([p.data for p in params])
+    return history
+
+
+def torch_history(cls, grads, **kwargs):
+    """every parameter after every step of torch.optim's cls, by its default path and by its single-tensor one"""
+    histories = []
+    for foreach in (None, False):
+        tensors = pair()[1]
+        opt = getattr(torch.optim, cls.__name__)(tensors, foreach=foreach, **kwargs)
+        history = []
+        for g_step in grads:
+            for t, g in zip(tensors, g_step):
+                t.grad = torch.tensor(g, dtype=torch.float64)
+            opt.step()
+            history.append([t.item() for t in tensors])
+        histories.append(history)
+    assert histories[0] == histories[1]  # on the CPU the default is the single-tensor update
+    return histories[0]
+
+
+@pytest.mark.parametrize("kwargs", ADAM_SETTINGS)
+def test_adam_is_torchs_update_bit_for_bit_but_for_fused_multiply_adds_and_sqrt(kwargs):
+    # what the optimizer docs say: torch's update with its three fused multiply-adds and its sqrt
+    # gives torch's every bit; ours makes the same operations in the same order, each rounded once
+    grads = random_grads(200)
+    assert adam_as_torch_computes_it(INIT, grads, exact_multiply_add, torch_sqrt, **kwargs) == \
+        torch_history(Adam, grads, **kwargs)
+    params = pair()[0]
+    assert history_of(Adam(params, **kwargs), params, grads) == \
+        adam_as_torch_computes_it(INIT, grads, separate_multiply_add, math.sqrt, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", SGD_SETTINGS)
+def test_sgd_is_torchs_update_bit_for_bit_but_for_fused_multiply_adds(kwargs):
+    grads = random_grads(200)
+    assert sgd_as_torch_computes_it(INIT, grads, exact_multiply_add, **kwargs) == torch_history(SGD, grads, **kwargs)
+    params = pair()[0]
+    assert history_of(SGD(params, **kwargs), params, grads) == \
+        sgd_as_torch_computes_it(INIT, grads, separate_multiply_add, **kwargs)
 
 
 @pytest.mark.parametrize("make, make_t, base", [
