@@ -3,7 +3,7 @@ and the stable softmax and log_softmax of a row of scores.
 
 Every decision that depends on a number is made inside an engine op (relu, softplus, amax, select),
 never by reading .data here, so a compiled replay makes it again from each call's numbers. The only
-reads of .data below check targets and labels: they raise or pass, and never change a number.
+reads of .data below check labels and class indices: they raise or pass, and never change a number.
 """
 import numbers
 
@@ -27,10 +27,15 @@ def hinge_loss(scores, labels, reduction='mean'):
 
 
 def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
-    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] from logits x, targets y in [0, 1]"""
+    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] from logits x and targets y, as torch's
+
+    Targets are probabilities in [0, 1] (0/1 labels, or soft targets). As torch, it checks no range:
+    any real target gives torch's number, eagerly and compiled alike (a replay could not check new
+    numbers again), though outside [0, 1] it is no log-loss and has no minimum. For labels -1/+1,
+    such as the moons demo's, pass (y + 1) / 2.
+    """
     logits, targets = _pairs(logits, targets, 'binary_cross_entropy_with_logits',
                              'logits', 'targets', reduction)
-    _check_probabilities(targets)
     # -log(1 - sigmoid(x)) = softplus(x), -log sigmoid(x) = softplus(-x); the softplus op never
     # overflows (exp only sees -|x|) and has no kink, so the gradient at 0 is sigmoid(0) - y.
     # (1 - y) x + softplus(-x) rather than softplus(x) - x y: torch's form, whose rounding it shares
@@ -78,16 +83,6 @@ def _check_labels(labels):
         if y.data not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss needs labels -1 or +1, got {y.data} at index {i} "
                              "(map 0/1 labels with 2 * y - 1)")
-
-
-def _check_probabilities(targets):
-    # validation only: it reads each given target's number to raise or pass, and changes none. A target
-    # computed by ops (soft targets, sigmoid(t * x)) is not read: the formula holds for any number, as
-    # torch's, which checks none, and compile() could not replay a check of a number that moves
-    for i, y in enumerate(targets):
-        if not y._prev and not 0 <= y.data <= 1:
-            raise ValueError(f"binary_cross_entropy_with_logits needs targets in [0, 1], "
-                             f"got {y.data} at index {i}")
 
 
 def _rows_and_classes(logits, targets, reduction):
