@@ -54,7 +54,9 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
         list, a tuple or a 1-d NumPy array; NumPy numbers become Python floats, exactly.
     torch_fn: the same computation on 0-d float64 tensors with requires_grad; by default fn
         itself, which works for anything written with operators and the methods both share
-        (relu, tanh, exp, log, sigmoid).
+        (relu, tanh, exp, log, sigmoid). Torch's softplus (F.softplus, nn.Softplus) runs in
+        it as the exact log(1 + e^(beta x)) / beta at every x, as ours: torch's own returns x
+        above its threshold of 20, its gradient about 1e-9 from the exact one there.
     rtol, atol: a number passes when |ours - torch's| <= atol + rtol * |torch's|. Both sides
         compute in double precision, so only rounding separates them; it grows with the
         length of the computation, and 1e-10 leaves room for thousands of ops while any
@@ -73,7 +75,8 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in data]
 
     out = _scalar_output(fn, values, 'fn')
-    out_t = (torch_fn or fn)(*tensors)
+    with _exact_softplus(torch):
+        out_t = (torch_fn or fn)(*tensors)
     if not isinstance(out_t, torch.Tensor) or out_t.numel() != 1:
         raise TypeError(f"torch_fn must return a tensor with one element, got {_describe(out_t)}")
     out.backward()
@@ -83,6 +86,28 @@ def assert_matches_torch(fn, inputs, torch_fn=None, rtol=1e-10, atol=1e-12):
     for i, (v, t) in enumerate(zip(values, tensors)):
         expected = 0.0 if t.grad is None else t.grad.item()  # None: torch_fn never read input i
         _assert_close(v.grad, expected, f"the gradient of input {i}", rtol, atol)
+
+
+def _exact_softplus(torch):
+    """a torch function mode in which F.softplus is log(1 + e^(beta x)) / beta at every x, as ours
+
+    F.softplus returns x itself where beta x > threshold (20 by default): at 21 its gradient is 1.0,
+    the exact one 0.99999999924. torch.logaddexp(beta x, 0) is the exact form without overflow (a
+    higher threshold overflows past x = 709), and gives our softplus's numbers.
+    """
+    softplus = torch.nn.functional.softplus
+
+    class ExactSoftplus(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is softplus:
+                return _logaddexp_softplus(torch, *args, **(kwargs or {}))
+            return func(*args, **(kwargs or {}))
+    return ExactSoftplus()
+
+
+def _logaddexp_softplus(torch, input, beta=1.0, threshold=None):
+    # threshold is torch's switch to the identity, which the exact form has no need of
+    return torch.logaddexp(input * beta, torch.zeros_like(input)) / beta
 
 
 def _analytic_grads(fn, inputs):

@@ -224,6 +224,32 @@ def test_assert_matches_torch_input_torch_never_reads_counts_as_zero_gradient():
     assert_matches_torch(lambda a, b: a * 3 + b * 0, [1.0, 2.0], torch_fn=lambda a, b: a * 3)
 
 
+@pytest.mark.parametrize("x", [20.5, 21.0, 25.0, -30.0])
+@pytest.mark.parametrize("torch_fn", [
+    torch.nn.functional.softplus,
+    lambda t: torch.nn.functional.softplus(t, 1.0, 20.0),  # the threshold given, as nn.Softplus gives it
+    torch.nn.Softplus(),
+], ids=["F.softplus", "threshold=20", "nn.Softplus"])
+def test_assert_matches_torch_compares_softplus_with_torchs_exact_form(x, torch_fn):
+    # F.softplus returns x itself above threshold=20, where ours is log(1 + e^x): at 21 its gradient
+    # is 1.0, ours 0.99999999924, beyond the default rtol=1e-10 (at 25, beyond a single op's 1e-12);
+    # the exact form is ours to the last bits
+    assert_matches_torch(lambda a: a.softplus(), [x], torch_fn=torch_fn)
+    assert_matches_torch(lambda a: a.softplus(), [x], torch_fn=torch_fn, rtol=1e-12, atol=1e-15)
+
+
+def test_assert_matches_torch_takes_softplus_exactly_inside_a_torch_fn_with_beta():
+    # 2 softplus(x) at beta 1/2 is the same log(1 + e^x) as ours: 10.5 * 1/2 is past the threshold
+    assert_matches_torch(lambda a, b: (a * b).softplus() + b, [10.5, 2.0],
+                         torch_fn=lambda a, b: torch.nn.functional.softplus(a * b * 2, beta=0.5) / 2 + b)
+
+
+def test_assert_matches_torch_still_catches_a_softplus_gradient_1e_9_off():
+    # only torch's softplus changes: its identity above the threshold, written out, still fails
+    with pytest.raises(AssertionError, match=r"gradient of input 0 differs from torch: micrograd 0.99999999924"):
+        assert_matches_torch(lambda a: a.softplus(), [21.0], torch_fn=lambda t: t)
+
+
 @pytest.mark.parametrize("torch_fn, match", [(lambda t: 1.0, "float"), (lambda t: torch.stack([t, t]), "one element")])
 def test_assert_matches_torch_rejects_a_torch_fn_of_wrong_shape(torch_fn, match):
     with pytest.raises(TypeError, match=match):
