@@ -14,10 +14,12 @@ class Value:
     # garbage collector to track, 3x the objects: a moons step runs about 4x slower even without the
     # original's node -> closure -> node cycle, about 7x with it (benchmarks/bench_closures.py)
     # '__dict__': any other attribute, as the original's Value takes (v.name = 'x'); 32 bytes a node.
-    # An op's one or two children live in the slots _a and _b, not in a tuple: a tuple per node is a
-    # second object for the garbage collector to track: a moons step ran 143 -> 114 ms without it
-    # (with topological_order reading the slots). _prev still gives them as the lecture's tuple
-    __slots__ = ('data', 'grad', '_a', '_b', '_op', 'label', '_grad_fn', '__dict__')
+    # '__weakref__': weakref.ref(v), as the original's Value allows; 8 bytes a node.
+    # An op's one or two children live in the slots _prev_a and _prev_b, not in a tuple: a tuple per
+    # node is a second object for the garbage collector to track: a moons step ran 143 -> 114 ms
+    # without it (with topological_order reading the slots). _prev still gives the lecture's tuple.
+    # Named after _prev so that a subclass's own self._a or self._b can't change a graph
+    __slots__ = ('data', 'grad', '_prev_a', '_prev_b', '_op', 'label', '_grad_fn', '__dict__', '__weakref__')
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """numpy's `x * v` for a NumPy x: a number is a Python float first; an array, of any shape, gives
@@ -46,7 +48,7 @@ class Value:
     @property
     def _prev(self):
         """the children this Value was made from, as a tuple: (), (a,), (a, b), or all of a dot's"""
-        a, b = self._a, self._b
+        a, b = self._prev_a, self._prev_b
         if a is None:
             return b  # () for a leaf, else the tuple of three or more
         return (a,) if b is None else (a, b)
@@ -54,12 +56,12 @@ class Value:
     @_prev.setter
     def _prev(self, children):
         children = tuple(children)  # a tuple, not a set: iteration order must not depend on id()
-        if len(children) == 2:
-            self._a, self._b = children
-        elif len(children) == 1:
-            self._a, self._b = children[0], None
-        else:  # none, or three or more (a dot): the tuple itself
-            self._a, self._b = None, children
+        if len(children) == 2 and all(isinstance(c, Value) for c in children):
+            self._prev_a, self._prev_b = children
+        elif len(children) == 1 and isinstance(children[0], Value):
+            self._prev_a, self._prev_b = children[0], None
+        else:  # none, three or more (a dot), or anything but Values: the tuple itself, as it was given
+            self._prev_a, self._prev_b = None, children
 
     @property
     def _backward(self):
@@ -69,7 +71,8 @@ class Value:
     @_backward.setter
     def _backward(self, closure):
         # an op written the lecture's way assigns its own closure: it runs in backward() like any other
-        self._grad_fn = _Closure(closure, self._op)
+        # the lecture's own __init__ in a subclass sets _backward before _op
+        self._grad_fn = _Closure(closure, getattr(self, '_op', ''))
 
     @staticmethod
     def _leaf_backward(out):
@@ -81,7 +84,7 @@ class Value:
 
     @staticmethod
     def _add_backward(out):  # out = a + b
-        a, b = out._a, out._b
+        a, b = out._prev_a, out._prev_b
         a.grad += out.grad
         b.grad += out.grad
 
@@ -91,7 +94,7 @@ class Value:
 
     @staticmethod
     def _mul_backward(out):  # out = a * b
-        a, b = out._a, out._b
+        a, b = out._prev_a, out._prev_b
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
 
@@ -104,7 +107,7 @@ class Value:
 
     @staticmethod
     def _relu_backward(out):  # out = a.relu()
-        a = out._a
+        a = out._prev_a
         # exactly 0 where x <= 0, as torch: (x > 0) * out.grad made an inf out.grad nan; a nan x passes it
         a.grad += 0.0 if out.data <= 0 else out.grad  # relu'(0) = 0, as in torch
 
@@ -115,7 +118,7 @@ class Value:
 
     @staticmethod
     def _abs_backward(out):  # out = a.abs()
-        a = out._a
+        a = out._prev_a
         a.grad += ((a.data > 0) - (a.data < 0)) * out.grad  # sign(x); abs'(0) = 0, as in torch
 
     def tanh(self):
@@ -124,7 +127,7 @@ class Value:
 
     @staticmethod
     def _tanh_backward(out):  # out = a.tanh()
-        a = out._a
+        a = out._prev_a
         # 1 - tanh² cancels where tanh saturates (a last-bit error of out.data becomes 1e-6 at x = 11.85):
         # there the exact sech²(x) = 4e/(1 + e)², e = exp(-2|x|); torch's form where it loses no digits
         y = out.data
@@ -139,7 +142,7 @@ class Value:
 
     @staticmethod
     def _exp_backward(out):  # out = a.exp()
-        a = out._a
+        a = out._prev_a
         a.grad += out.data * out.grad  # d/dx e^x = e^x
 
     def log(self):
@@ -149,7 +152,7 @@ class Value:
 
     @staticmethod
     def _log_backward(out):  # out = a.log()
-        a = out._a
+        a = out._prev_a
         a.grad += out.grad / a.data  # d/dx log(x) = 1/x
 
     def sigmoid(self):
@@ -157,7 +160,7 @@ class Value:
 
     @staticmethod
     def _sigmoid_backward(out):  # out = a.sigmoid()
-        a = out._a
+        a = out._prev_a
         # s' = s (1 - s), torch's form, where s <= 0.5; above, 1 - s cancels: e / (1 + e)², e = exp(-x)
         s = out.data
         a.grad += (s * (1 - s) if s <= 0.5 else sigmoid_slope(a.data)) * out.grad
@@ -169,14 +172,14 @@ class Value:
 
     @staticmethod
     def _softplus_backward(out):  # out = a.softplus()
-        a = out._a
+        a = out._prev_a
         a.grad += sigmoid(a.data) * out.grad  # d/dx log(1 + e^x) = sigmoid(x)
 
     def backward(self):
         """d(self)/d(v) into v.grad for every v self depends on, as torch: leaves add it to what they had"""
         order = topological_order(self)
         for v in order:
-            if v._a is not None or v._b:  # v._prev, read from the slots: one look per node
+            if v._prev_a is not None or v._prev_b:  # v._prev, read from the slots: one look per node
                 v.grad = 0.0  # an interior node's grad from an earlier backward() must not flow again
         self.grad += 1.0
         for v in reversed(order):
@@ -204,8 +207,8 @@ class Value:
 
     @staticmethod
     def _div_backward(out):  # out = a / b, drawn as a * b**-1
-        a, inverse = out._a, out._b
-        b = inverse._a
+        a, inverse = out._prev_a, out._prev_b
+        b = inverse._prev_a
         a.grad += out.grad / b.data  # d/da a/b = 1/b, as torch computes it
         inverse.grad += a.data * out.grad  # d/d(b**-1) a * b**-1 = a; its backward gives b -a/b² * grad
 
@@ -306,17 +309,17 @@ def topological_order(root):
 
 def _build_topo(v, seen, order):
     """the lecture's recursive build_topo, reading the slots: _prev would build a tuple a look"""
-    a = v._a
+    a = v._prev_a
     if a is not None:  # one or two children
         if a not in seen:
             seen.add(a)
             _build_topo(a, seen, order)
-        b = v._b
+        b = v._prev_b
         if b is not None and b not in seen:
             seen.add(b)
             _build_topo(b, seen, order)
-    else:  # a leaf, or three children or more (a dot) in the tuple v._b
-        for child in v._b:
+    else:  # a leaf, or three children or more (a dot) in the tuple v._prev_b
+        for child in v._prev_b:
             if child not in seen:
                 seen.add(child)
                 _build_topo(child, seen, order)
@@ -331,21 +334,21 @@ def _deep_topological_order(root):
     wide = {}  # a Value with three children or more (a dot) -> an iterator, so each is looked at once
     while stack:
         v = stack[-1]
-        a = v._a
+        a = v._prev_a
         if a is not None:  # one or two children
             if a not in seen:
                 seen.add(a)
                 stack.append(a)
                 continue
-            b = v._b
+            b = v._prev_b
             if b is not None and b not in seen:
                 seen.add(b)
                 stack.append(b)
                 continue
-        elif v._b:  # three children or more, in the tuple v._b
+        elif v._prev_b:  # three children or more, in the tuple v._prev_b
             children = wide.get(v)
             if children is None:
-                children = wide[v] = iter(v._b)
+                children = wide[v] = iter(v._prev_b)
             for child in children:
                 if child not in seen:
                     seen.add(child)
@@ -373,7 +376,7 @@ class _PowBackward:
         self.n = n
 
     def __call__(self, out):  # out = a ** n
-        a = out._a
+        a = out._prev_a
         a.grad += self.n * ieee_pow(a.data, self.n - 1) * out.grad  # d/dx x^n = n x^(n-1)
 
     def __reduce__(self):
@@ -381,18 +384,18 @@ class _PowBackward:
 
 
 def _flat_backward(out):  # out = a ** 0
-    a = out._a
+    a = out._prev_a
     a.grad += 0.0  # x^0 is flat: torch gives 0 whatever flows in, 0 * inf and 0 * nan included
 
 
 def _reciprocal_backward(out):  # out = a ** -1
-    a = out._a
+    a = out._prev_a
     # -grad / x², divided twice: x**-2 overflows for |x| < 1e-154 where the gradient is finite
     a.grad += -(out.grad / a.data) / a.data
 
 
 def _sqrt_backward(out):  # out = a ** 0.5
-    a = out._a
+    a = out._prev_a
     a.grad += 0.5 * ieee_pow(out.data, -1) * out.grad  # as torch, 0.5 * (1 / sqrt(x)): -inf at -0.0
 
 
@@ -410,7 +413,7 @@ class _RpowBackward:
         self.base = base
 
     def __call__(self, out):  # out = base ** a
-        a = out._a
+        a = out._prev_a
         a.grad += out.data * math.log(self.base) * out.grad  # d/dx b^x = b^x log(b)
 
     def __reduce__(self):
@@ -447,7 +450,7 @@ def _result(data, op, grad_fn, a, b=None):
     out = _new(Value)
     out.data = data  # a Python float: every op computes with floats only
     out.grad = 0.0
-    out._a, out._b = a, b
+    out._prev_a, out._prev_b = a, b
     out._op = op
     out.label = ''
     out._grad_fn = grad_fn

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -177,6 +178,54 @@ def test_a_value_takes_any_attribute_as_in_the_original():
     twin = pickle.loads(pickle.dumps(v * 3))._prev[0]
     assert (v.name, v.note, twin.name, twin.note) == ('x', [1, 2], 'x', [1, 2])
 
+
+
+def test_a_subclass_keeps_its_own_attributes_a_and_b_out_of_the_graph():
+    """the engine keeps children in slots of its own; a subclass's self._a is its own business"""
+    class Interval(Value):
+        def __init__(self, lo, hi):
+            super().__init__((lo + hi) / 2)
+            self._a, self._b = Value(lo), 'upper'
+
+    x = Interval(1.0, 3.0)
+    y = x * x
+    y.backward()
+    assert (y._prev, x._prev, x.grad, x._a.data, x._b) == ((x, x), (), 4.0, 1.0, 'upper')
+
+
+@pytest.mark.parametrize("children", [(1.0,), ('a', 'b'), (None,)])
+def test_prev_keeps_children_that_are_not_values_as_given(children):
+    v = Value(1.0)
+    v._prev = children
+    assert v._prev == children
+
+
+def test_prev_keeps_a_none_among_values_as_given():
+    a = Value(1.0)
+    assert (Value(2.0, (a, None))._prev, Value(2.0, (None, a))._prev) == ((a, None), (None, a))
+
+
+def test_a_value_can_be_referenced_weakly_as_in_the_original():
+    v = Value(2.0)
+    ref = weakref.ref(v * 3)
+    assert (weakref.ref(v)() is v, ref()) == (True, None)  # the product is freed at once
+
+
+def test_a_subclass_written_the_lectures_way_runs_backward():
+    """the lecture's __init__ sets _backward before _op; a subclass may copy it as it is"""
+    class LectureValue(Value):
+        def __init__(self, data, _children=(), _op='', label=''):
+            self.data = data
+            self.grad = 0.0
+            self._backward = lambda: None
+            self._prev = set(_children)
+            self._op = _op
+            self.label = label
+
+    a, b = LectureValue(2.0), LectureValue(-3.0)
+    out = a * b + a
+    out.backward()
+    assert (out.data, a.grad, b.grad, a._prev, a._op) == (-4.0, -2.0, 2.0, (), '')
 
 # random expression graphs, value by value and gradient by gradient
 _UNARY_SAFE = [
