@@ -315,7 +315,9 @@ def test_a_diverging_run_says_so_in_one_line_and_exits_1(task, tmp_path):
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get('PYTHONPATH')])))
     proc = subprocess.Popen([sys.executable, '-m', 'micrograd.demo', '--task', 'names', '--out', 'plots'],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a shell's background job ignores Ctrl-C, and a child inherits that: not the demo
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stdout:  # wait until training runs
             if line.startswith('step 1/'):
