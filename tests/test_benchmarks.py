@@ -4,6 +4,7 @@ No package registry is needed: the quick run skips the original (--no-original),
 that runs the original is tested only where its virtual environment is already in
 benchmarks/.cache (made by a full run), so nothing is downloaded.
 """
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,14 @@ def test_quick_run_with_the_cached_original(tmp_path):
     assert any("chain of 1e3" in r and "| original 0.1.0 | fails: RecursionError" in r for r in rows)
     demo = {row.split(" | ")[-1] for row in rows if "the demo's" in row}
     assert len(demo) == 1, demo
+
+
+def test_the_readmes_speed_numbers_are_the_committed_runs():
+    """every time and size the README's Speed section gives is a median of benchmarks/results.md"""
+    readme = (BENCHMARKS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Speed\n")[1].split("\n## ")[0]
+    medians = {line.split(" | ")[3] for line in (BENCHMARKS / "results.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| ") and "---" not in line and len(line.split(" | ")) > 4}
+    quoted = re.findall(r"\d[\d.]* (?:s|ms|µs|B)\b", section)
+    assert len(quoted) >= 8, quoted
+    assert [q for q in quoted if q not in medians] == []
