@@ -179,7 +179,6 @@ def test_a_value_takes_any_attribute_as_in_the_original():
     assert (v.name, v.note, twin.name, twin.note) == ('x', [1, 2], 'x', [1, 2])
 
 
-
 def test_a_subclass_keeps_its_own_attributes_a_and_b_out_of_the_graph():
     """the engine keeps children in slots of its own; a subclass's self._a is its own business"""
     class Interval(Value):
@@ -226,6 +225,7 @@ def test_a_subclass_written_the_lectures_way_runs_backward():
     out = a * b + a
     out.backward()
     assert (out.data, a.grad, b.grad, a._prev, a._op) == (-4.0, -2.0, 2.0, (), '')
+
 
 # random expression graphs, value by value and gradient by gradient
 _UNARY_SAFE = [
